@@ -1,0 +1,135 @@
+package v1alpha1
+
+import (
+	"time"
+)
+
+// Defaults of optional fields. They are applied by the accessors below, so a policy read
+// from the API server, from a file or built in a test behaves the same.
+const (
+	DefaultMinReplicas            int32 = 1
+	DefaultSyncPeriod                   = 15 * time.Second
+	DefaultDrainTimeout                 = 30 * time.Minute
+	DefaultIdleStreams            int32 = 0
+	DefaultTolerancePercent       int32 = 10
+	DefaultScaleUpWindowSeconds   int32 = 0
+	DefaultScaleDownWindowSeconds int32 = 300
+)
+
+// DefaultScaleUpPolicies are the HorizontalPodAutoscaler's: double or add 4 pods every 15s, whichever is more.
+func DefaultScaleUpPolicies() []RatePolicy {
+	return []RatePolicy{{Type: RatePercent, Value: 100, PeriodSeconds: 15}, {Type: RatePods, Value: 4, PeriodSeconds: 15}}
+}
+
+// DefaultScaleDownPolicies are the HorizontalPodAutoscaler's: up to all pods every 15s.
+func DefaultScaleDownPolicies() []RatePolicy {
+	return []RatePolicy{{Type: RatePercent, Value: 100, PeriodSeconds: 15}}
+}
+
+// Direction is scale-up or scale-down.
+type Direction string
+
+const (
+	// Up is scale-out.
+	Up Direction = "up"
+	// Down is scale-in.
+	Down Direction = "down"
+)
+
+// EffectiveRules is a ScalingRules with every default filled in.
+type EffectiveRules struct {
+	Window     time.Duration
+	Select     SelectPolicy
+	Policies   []RatePolicy
+	Tolerance  float64 // fraction, 0.1 for 10%
+	Configured bool    // the spec set the rules itself
+}
+
+// Min returns minReplicas or its default.
+func (s *ScalingPolicySpec) Min() int32 {
+	if s.MinReplicas == nil {
+		return DefaultMinReplicas
+	}
+	return *s.MinReplicas
+}
+
+// Period returns syncPeriod or its default.
+func (s *ScalingPolicySpec) Period() time.Duration {
+	if s.SyncPeriod == nil {
+		return DefaultSyncPeriod
+	}
+	return s.SyncPeriod.Duration
+}
+
+// DrainTimeout returns tombstone.drainTimeout or its default.
+func (s *ScalingPolicySpec) DrainTimeout() time.Duration {
+	if s.Tombstone == nil || s.Tombstone.DrainTimeout == nil {
+		return DefaultDrainTimeout
+	}
+	return s.Tombstone.DrainTimeout.Duration
+}
+
+// IdleStreams returns tombstone.idleStreams or its default.
+func (s *ScalingPolicySpec) IdleStreams() int32 {
+	if s.Tombstone == nil || s.Tombstone.IdleStreams == nil {
+		return DefaultIdleStreams
+	}
+	return *s.Tombstone.IdleStreams
+}
+
+// Eviction returns tombstone.evictionAction or its default.
+func (s *ScalingPolicySpec) Eviction() EvictionAction {
+	if s.Tombstone == nil || s.Tombstone.EvictionAction == "" {
+		return EvictNone
+	}
+	return s.Tombstone.EvictionAction
+}
+
+// Rules returns the rules for one direction with HorizontalPodAutoscaler defaults.
+func (s *ScalingPolicySpec) Rules(d Direction) EffectiveRules {
+	var r *ScalingRules
+	if s.Behavior != nil {
+		if d == Up {
+			r = s.Behavior.ScaleUp
+		} else {
+			r = s.Behavior.ScaleDown
+		}
+	}
+	out := EffectiveRules{Select: SelectMax, Tolerance: float64(DefaultTolerancePercent) / 100}
+	if d == Up {
+		out.Window = time.Duration(DefaultScaleUpWindowSeconds) * time.Second
+		out.Policies = DefaultScaleUpPolicies()
+	} else {
+		out.Window = time.Duration(DefaultScaleDownWindowSeconds) * time.Second
+		out.Policies = DefaultScaleDownPolicies()
+	}
+	if r == nil {
+		return out
+	}
+	out.Configured = true
+	if r.StabilizationWindowSeconds != nil {
+		out.Window = time.Duration(*r.StabilizationWindowSeconds) * time.Second
+	}
+	if r.SelectPolicy != nil {
+		out.Select = *r.SelectPolicy
+	}
+	if len(r.Policies) > 0 {
+		out.Policies = r.Policies
+	}
+	if r.TolerancePercent != nil {
+		out.Tolerance = float64(*r.TolerancePercent) / 100
+	}
+	return out
+}
+
+// TargetValue returns the per-pod target of a metric as a float: averageUtilization
+// (percent) for cpu and memory, averageValue otherwise; 0 when unset.
+func (m MetricSpec) TargetValue() float64 {
+	if m.Target.AverageUtilization != nil {
+		return float64(*m.Target.AverageUtilization)
+	}
+	if m.Target.AverageValue != nil {
+		return m.Target.AverageValue.AsApproximateFloat64()
+	}
+	return 0
+}

@@ -1,0 +1,335 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MetricType names a per-pod signal the autoscaler can scale on.
+// +kubebuilder:validation:Enum=bandwidth;packetsPerSecond;pushStreams;pullStreams;cpu;memory;custom
+type MetricType string
+
+const (
+	// MetricBandwidth is the pod's media bandwidth in bits per second (in plus out).
+	MetricBandwidth MetricType = "bandwidth"
+	// MetricPacketsPerSecond is the pod's media packet rate (RTC servers).
+	MetricPacketsPerSecond MetricType = "packetsPerSecond"
+	// MetricPushStreams is the number of publishing clients (push streams) on the pod.
+	MetricPushStreams MetricType = "pushStreams"
+	// MetricPullStreams is the number of playing clients (pull streams) on the pod.
+	MetricPullStreams MetricType = "pullStreams"
+	// MetricCPU is CPU use as a percentage of the pod's CPU request.
+	MetricCPU MetricType = "cpu"
+	// MetricMemory is memory use as a percentage of the pod's memory request.
+	MetricMemory MetricType = "memory"
+	// MetricCustom is a named metric supplied by the metrics source.
+	MetricCustom MetricType = "custom"
+)
+
+// MetricTypes lists every metric type in a stable order.
+func MetricTypes() []MetricType {
+	return []MetricType{MetricBandwidth, MetricPacketsPerSecond, MetricPushStreams, MetricPullStreams, MetricCPU, MetricMemory, MetricCustom}
+}
+
+// IsUtilization reports whether the metric is a percentage of the pod's request.
+func (t MetricType) IsUtilization() bool { return t == MetricCPU || t == MetricMemory }
+
+// TargetRef names the workload to scale.
+type TargetRef struct {
+	// apiVersion of the target; only apps.kruise.io/v1alpha1 is supported.
+	// +kubebuilder:default="apps.kruise.io/v1alpha1"
+	// +kubebuilder:validation:Enum="apps.kruise.io/v1alpha1"
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+	// kind of the target; only CloneSet is supported.
+	// +kubebuilder:default=CloneSet
+	// +kubebuilder:validation:Enum=CloneSet
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// name of the CloneSet, in the policy's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+}
+
+// MetricTarget is the per-pod level the autoscaler aims at. Exactly one field is set:
+// averageUtilization for cpu and memory, averageValue for every other type.
+// +kubebuilder:validation:XValidation:rule="has(self.averageValue) != has(self.averageUtilization)",message="set exactly one of averageValue and averageUtilization"
+type MetricTarget struct {
+	// averageValue is the per-pod target in the metric's unit (bits/s, packets/s, streams, ...).
+	// It must be greater than zero.
+	// +optional
+	AverageValue *resource.Quantity `json:"averageValue,omitempty"`
+	// averageUtilization is the per-pod target as a percentage of the pod's request (cpu, memory).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	AverageUtilization *int32 `json:"averageUtilization,omitempty"`
+}
+
+// MetricSpec is one signal and its per-pod target.
+// +kubebuilder:validation:XValidation:rule="self.type == 'custom' ? (has(self.name) && size(self.name) > 0) : !has(self.name)",message="name is required for type custom and forbidden otherwise"
+// +kubebuilder:validation:XValidation:rule="(self.type == 'cpu' || self.type == 'memory') == has(self.target.averageUtilization)",message="cpu and memory take target.averageUtilization; other types take target.averageValue"
+type MetricSpec struct {
+	// type of the metric.
+	Type MetricType `json:"type"`
+	// name of a custom metric, as the metrics source knows it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z_:][a-zA-Z0-9_:.-]*$`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// target is the per-pod level to aim at.
+	Target MetricTarget `json:"target"`
+}
+
+// Key identifies the metric within a policy: its type, or custom/<name>.
+func (m MetricSpec) Key() string {
+	if m.Type == MetricCustom {
+		return string(MetricCustom) + "/" + m.Name
+	}
+	return string(m.Type)
+}
+
+// SelectPolicy says which rate policy wins when several apply.
+// +kubebuilder:validation:Enum=Max;Min;Disabled
+type SelectPolicy string
+
+const (
+	// SelectMax allows the largest change.
+	SelectMax SelectPolicy = "Max"
+	// SelectMin allows the smallest change.
+	SelectMin SelectPolicy = "Min"
+	// SelectDisabled forbids scaling in this direction.
+	SelectDisabled SelectPolicy = "Disabled"
+)
+
+// RatePolicyType is the unit of a rate policy.
+// +kubebuilder:validation:Enum=Pods;Percent
+type RatePolicyType string
+
+const (
+	// RatePods limits the change to a number of pods per period.
+	RatePods RatePolicyType = "Pods"
+	// RatePercent limits the change to a percentage of the replicas at the period's start.
+	RatePercent RatePolicyType = "Percent"
+)
+
+// RatePolicy limits how fast the fleet changes, as in the HorizontalPodAutoscaler.
+type RatePolicy struct {
+	// type is Pods or Percent.
+	Type RatePolicyType `json:"type"`
+	// value is the number of pods or the percentage allowed per period; greater than zero.
+	// +kubebuilder:validation:Minimum=1
+	Value int32 `json:"value"`
+	// periodSeconds is the window the limit applies to.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1800
+	PeriodSeconds int32 `json:"periodSeconds"`
+}
+
+// ScalingRules configure one direction of scaling, with HorizontalPodAutoscaler semantics.
+type ScalingRules struct {
+	// stabilizationWindowSeconds: scale up to the lowest, or down to the highest,
+	// recommendation seen in this window. Defaults: 0 up, 300 down.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	StabilizationWindowSeconds *int32 `json:"stabilizationWindowSeconds,omitempty"`
+	// selectPolicy picks among policies: Max (default), Min or Disabled.
+	// +optional
+	SelectPolicy *SelectPolicy `json:"selectPolicy,omitempty"`
+	// policies limit the rate of change. Defaults: up, 100% or 4 pods per 15s (Max);
+	// down, 100% per 15s.
+	// +kubebuilder:validation:MaxItems=10
+	// +listType=atomic
+	// +optional
+	Policies []RatePolicy `json:"policies,omitempty"`
+	// tolerancePercent: no scaling while the load-to-target ratio is within this many
+	// percent of 1. Default 10.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	TolerancePercent *int32 `json:"tolerancePercent,omitempty"`
+}
+
+// Behavior configures scale-up and scale-down separately.
+type Behavior struct {
+	// scaleUp rules.
+	// +optional
+	ScaleUp *ScalingRules `json:"scaleUp,omitempty"`
+	// scaleDown rules. Scale-down only tombstones pods; they are removed once drained.
+	// +optional
+	ScaleDown *ScalingRules `json:"scaleDown,omitempty"`
+}
+
+// EvictionAction is what is done, at the drain timeout, to streams still on a tombstoned pod.
+// +kubebuilder:validation:Enum=none;srsKick;httpHook
+type EvictionAction string
+
+const (
+	// EvictNone cuts nothing itself: the pod is deleted and its server's own graceful stop ends the streams.
+	EvictNone EvictionAction = "none"
+	// EvictSRSKick kicks each remaining client through the SRS HTTP API so that players reconnect elsewhere.
+	EvictSRSKick EvictionAction = "srsKick"
+	// EvictHTTPHook asks an HTTP hook on the pod to move its streams.
+	EvictHTTPHook EvictionAction = "httpHook"
+)
+
+// TombstoneSpec configures draining of pods chosen for scale-in.
+type TombstoneSpec struct {
+	// drainTimeout is how long a tombstoned pod may wait for its streams to end before
+	// what is left is evicted. Default 30m; between 0s and 24h.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="drainTimeout must be between 0s and 24h"
+	// +optional
+	DrainTimeout *metav1.Duration `json:"drainTimeout,omitempty"`
+	// idleStreams: a tombstoned pod with at most this many streams (push plus pull)
+	// counts as drained. Default 0.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	IdleStreams *int32 `json:"idleStreams,omitempty"`
+	// evictionAction at the drain timeout: none, srsKick or httpHook. Default none.
+	// +optional
+	EvictionAction EvictionAction `json:"evictionAction,omitempty"`
+}
+
+// ScalingPolicySpec says which CloneSet to scale and how.
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="minReplicas must not exceed maxReplicas"
+// +kubebuilder:validation:XValidation:rule="self.metrics.all(m, self.metrics.exists_one(n, n.type == m.type && (m.type != 'custom' || n.name == m.name)))",message="each metric may appear only once (custom metrics once per name)"
+type ScalingPolicySpec struct {
+	// targetRef names the CloneSet to scale.
+	TargetRef TargetRef `json:"targetRef"`
+	// minReplicas is the fewest serving pods. Default 1.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// maxReplicas is the most serving pods.
+	// +kubebuilder:validation:Minimum=1
+	MaxReplicas int32 `json:"maxReplicas"`
+	// metrics to scale on; the fleet is sized for the most demanding one.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	Metrics []MetricSpec `json:"metrics"`
+	// behavior limits how fast the fleet grows and shrinks.
+	// +optional
+	Behavior *Behavior `json:"behavior,omitempty"`
+	// tombstone configures draining before removal.
+	// +optional
+	Tombstone *TombstoneSpec `json:"tombstone,omitempty"`
+	// syncPeriod is how often the policy is evaluated. Default 15s; between 1s and 10m.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="syncPeriod must be between 1s and 10m"
+	// +optional
+	SyncPeriod *metav1.Duration `json:"syncPeriod,omitempty"`
+	// paused stops all changes to pods and the CloneSet; status is still reported.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+	// dryRun computes and reports decisions in status without acting on them.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// PodStateCounts counts pods per business state.
+type PodStateCounts struct {
+	// init pods are starting and take no streams.
+	Init int32 `json:"init"`
+	// allocated pods take new streams.
+	Allocated int32 `json:"allocated"`
+	// tombstone pods take no new streams and are draining.
+	Tombstone int32 `json:"tombstone"`
+	// deletable pods are drained and waiting for removal.
+	Deletable int32 `json:"deletable"`
+}
+
+// MetricStatus is the last observed value of one metric.
+type MetricStatus struct {
+	// type of the metric.
+	Type MetricType `json:"type"`
+	// name of a custom metric.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// total over all pods with a valid sample.
+	// +optional
+	Total *resource.Quantity `json:"total,omitempty"`
+	// averagePerServingPod is total divided by init plus allocated pods.
+	// +optional
+	AveragePerServingPod *resource.Quantity `json:"averagePerServingPod,omitempty"`
+	// desiredReplicas is what this metric alone asks for.
+	// +optional
+	DesiredReplicas *int32 `json:"desiredReplicas,omitempty"`
+	// missingPods counts pods without a valid sample.
+	// +optional
+	MissingPods int32 `json:"missingPods,omitempty"`
+}
+
+// Condition types of a ScalingPolicy.
+const (
+	// ConditionAbleToScale is False when the target cannot be read or updated.
+	ConditionAbleToScale = "AbleToScale"
+	// ConditionScalingActive is False when no metric can be computed.
+	ConditionScalingActive = "ScalingActive"
+	// ConditionScalingLimited is True when bounds or rate policies held the fleet back.
+	ConditionScalingLimited = "ScalingLimited"
+)
+
+// ScalingPolicyStatus is what the controller last saw and decided.
+type ScalingPolicyStatus struct {
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// currentReplicas is the CloneSet's replica count.
+	// +optional
+	CurrentReplicas int32 `json:"currentReplicas,omitempty"`
+	// desiredReplicas is the serving pod count the last decision asked for.
+	// +optional
+	DesiredReplicas int32 `json:"desiredReplicas,omitempty"`
+	// pods counts pods per business state.
+	// +optional
+	Pods PodStateCounts `json:"pods,omitempty"`
+	// lastScaleTime is when the serving pod count last changed.
+	// +optional
+	LastScaleTime *metav1.Time `json:"lastScaleTime,omitempty"`
+	// currentMetrics are the last observed values.
+	// +listType=atomic
+	// +optional
+	CurrentMetrics []MetricStatus `json:"currentMetrics,omitempty"`
+	// conditions: AbleToScale, ScalingActive, ScalingLimited.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ScalingPolicy scales an OpenKruise CloneSet of media servers without cutting live streams.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=sp;spol,categories=streamscaler
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetRef.name`
+// +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=`.spec.minReplicas`
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxReplicas`
+// +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.currentReplicas`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.status.desiredReplicas`
+// +kubebuilder:printcolumn:name="Allocated",type=integer,JSONPath=`.status.pods.allocated`
+// +kubebuilder:printcolumn:name="Tombstone",type=integer,JSONPath=`.status.pods.tombstone`
+// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.conditions[?(@.type=="ScalingActive")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ScalingPolicy struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired behaviour.
+	Spec ScalingPolicySpec `json:"spec"`
+	// status is the observed state.
+	// +optional
+	Status ScalingPolicyStatus `json:"status,omitempty"`
+}
+
+// ScalingPolicyList is a list of ScalingPolicies.
+// +kubebuilder:object:root=true
+type ScalingPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the policies.
+	Items []ScalingPolicy `json:"items"`
+}

@@ -1,0 +1,173 @@
+package autoscaler
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/statemachine"
+)
+
+// Plan is how to move the serving fleet to the recommended size. Every field is a
+// decision; the caller fires the matching state-machine events and updates the workload.
+type Plan struct {
+	// Revive are tombstoned pods to return to allocated, most streams first: they would
+	// take longest to drain and are already warm. Reviving comes before creating.
+	Revive []string
+	// Create is the number of new pods to ask the workload for.
+	Create int32
+	// Cancel are starting (init) pods that are no longer needed, newest first: they carry
+	// no stream, so they may go at once.
+	Cancel []string
+	// Tombstone are allocated pods to drain, fewest streams first, then least bandwidth.
+	// A pod whose stream count is unknown is never chosen while another is.
+	Tombstone []string
+}
+
+// PlanScale decides which pods change state so that the serving (init plus allocated)
+// count becomes desired.
+func PlanScale(pods []PodSample, desired int32) Plan {
+	var serving int32
+	var tomb, initPods, alloc []PodSample
+	for _, p := range pods {
+		switch p.State {
+		case statemachine.Init:
+			serving++
+			initPods = append(initPods, p)
+		case statemachine.Allocated:
+			serving++
+			alloc = append(alloc, p)
+		case statemachine.Tombstone:
+			tomb = append(tomb, p)
+		}
+	}
+	var plan Plan
+	switch {
+	case desired > serving:
+		need := int(desired - serving)
+		sort.SliceStable(tomb, func(i, j int) bool { return reviveBefore(tomb[i], tomb[j]) })
+		for _, p := range tomb[:min(need, len(tomb))] {
+			plan.Revive = append(plan.Revive, p.Name)
+		}
+		plan.Create = int32(need - len(plan.Revive))
+	case desired < serving:
+		excess := int(serving - desired)
+		sort.SliceStable(initPods, func(i, j int) bool {
+			if !initPods[i].Created.Equal(initPods[j].Created) {
+				return initPods[i].Created.After(initPods[j].Created)
+			}
+			return initPods[i].Name > initPods[j].Name
+		})
+		for _, p := range initPods[:min(excess, len(initPods))] {
+			plan.Cancel = append(plan.Cancel, p.Name)
+		}
+		excess -= len(plan.Cancel)
+		sort.SliceStable(alloc, func(i, j int) bool { return tombstoneBefore(alloc[i], alloc[j]) })
+		for _, p := range alloc[:min(excess, len(alloc))] {
+			plan.Tombstone = append(plan.Tombstone, p.Name)
+		}
+	}
+	return plan
+}
+
+// load is the ordering key of a pod: streams, then bandwidth; unknown values sort as +Inf.
+func load(p PodSample) (streams, bandwidth float64) {
+	s, ok := p.Streams()
+	if !ok {
+		s = math.Inf(1)
+	}
+	b, ok := p.Value(string(v1alpha1.MetricBandwidth))
+	if !ok {
+		b = math.Inf(1)
+	}
+	return s, b
+}
+
+func tombstoneBefore(a, b PodSample) bool {
+	as, ab := load(a)
+	bs, bb := load(b)
+	if as != bs {
+		return as < bs
+	}
+	if ab != bb {
+		return ab < bb
+	}
+	return a.Name < b.Name
+}
+
+func reviveBefore(a, b PodSample) bool {
+	as, ab := load(a)
+	bs, bb := load(b)
+	// Unknown load sorts last for revival too: a pod we cannot see is a poor bet.
+	if math.IsInf(as, 1) != math.IsInf(bs, 1) {
+		return !math.IsInf(as, 1)
+	}
+	if as != bs {
+		return as > bs
+	}
+	if ab != bb && !math.IsInf(ab, 1) && !math.IsInf(bb, 1) {
+		return ab > bb
+	}
+	return a.Name < b.Name
+}
+
+// Step is one state change the lifecycle asks for.
+type Step struct {
+	// Pod is the pod's name.
+	Pod string
+	// Transition is the move, already checked against the state machine and its guards.
+	Transition statemachine.Transition
+	// Evict is true for a drain timeout: the caller evicts what is left on the pod
+	// first, and fires the transition only when that succeeded.
+	Evict bool
+	// Streams is what was left on the pod, when known (to count evicted streams).
+	Streams float64
+}
+
+// Progress advances pods that need no scaling decision: init pods that became Ready go
+// to allocated; tombstoned pods go to deletable when drained to the idle level or when
+// their drain timeout has passed.
+func Progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time) ([]Step, error) {
+	var steps []Step
+	for _, p := range pods {
+		var ev statemachine.Event
+		streams, known := p.Streams()
+		in := statemachine.Input{
+			Now: now, Ready: p.Ready, Streams: streams, StreamsKnown: known,
+			IdleStreams: float64(spec.IdleStreams()), DrainTimeout: spec.DrainTimeout(),
+		}
+		switch p.State {
+		case statemachine.Init:
+			if !p.Ready {
+				continue
+			}
+			ev = statemachine.EventReady
+		case statemachine.Tombstone:
+			switch {
+			case known && streams <= in.IdleStreams:
+				ev = statemachine.EventDrained
+			case !now.Before(p.Since.Add(in.DrainTimeout)):
+				ev = statemachine.EventDrainTimeout
+			default:
+				continue
+			}
+		default:
+			continue
+		}
+		m, err := statemachine.Restore(p.State, p.Since)
+		if err != nil {
+			return nil, err
+		}
+		t, err := m.Fire(ev, in)
+		if err != nil {
+			return nil, err
+		}
+		s := Step{Pod: p.Name, Transition: t, Evict: ev == statemachine.EventDrainTimeout}
+		if known {
+			s.Streams = streams
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
+}

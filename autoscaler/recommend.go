@@ -1,0 +1,157 @@
+package autoscaler
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/statemachine"
+)
+
+// Input is everything one decision looks at.
+type Input struct {
+	// Now is the decision time.
+	Now time.Time
+	// Spec is the policy.
+	Spec *v1alpha1.ScalingPolicySpec
+	// Pods are the target's pods with their samples.
+	Pods []PodSample
+}
+
+// Recommendation is the outcome of one decision.
+type Recommendation struct {
+	// Replicas is the number of serving (init plus allocated) pods to have.
+	Replicas int32
+	// Current is the number of serving pods now.
+	Current int32
+	// Raw is the metrics' answer before stabilization, rate policies and bounds.
+	Raw int32
+	// Reason says why Replicas is what it is.
+	Reason Reason
+	// Message is a human sentence for events and conditions.
+	Message string
+	// Active is false when no metric could be computed.
+	Active bool
+	// Metrics are the per-metric results, in spec order.
+	Metrics []MetricResult
+}
+
+// Recommend sizes the serving fleet. The per-metric answer is ceil(total load / per-pod
+// target), where the load of tombstoned pods counts too: their viewers leave and come back
+// on allocated pods. Missing samples follow the HorizontalPodAutoscaler's conservative
+// rules, so they can slow a change but never cause a scale-in. hist carries stabilization
+// and rate history between calls; Recommend records this call's raw answer in it.
+func Recommend(in Input, hist *History) Recommendation {
+	current := int32(0)
+	for _, p := range in.Pods {
+		if p.serving() {
+			current++
+		}
+	}
+	rec := Recommendation{Current: current, Active: true}
+	raw, anyValid, anyInvalid := int32(0), false, false
+	for _, m := range in.Spec.Metrics {
+		r := metricDesired(m, in.Pods, current, in.Spec)
+		rec.Metrics = append(rec.Metrics, r)
+		if !r.Valid {
+			anyInvalid = true
+			continue
+		}
+		anyValid = true
+		raw = max(raw, r.Desired)
+	}
+	switch {
+	case !anyValid:
+		rec.Active = false
+		rec.Raw = current
+		rec.Replicas = clamp(current, in.Spec.Min(), in.Spec.MaxReplicas)
+		rec.Reason = ReasonFailedGetMetrics
+		rec.Message = "no metric could be computed; holding the serving fleet"
+		if rec.Replicas != current {
+			rec.Message = fmt.Sprintf("no metric could be computed; moving %d serving pods into bounds [%d, %d]", current, in.Spec.Min(), in.Spec.MaxReplicas)
+		}
+		return rec
+	case anyInvalid && raw < current:
+		// An invalid metric may be the one that is hot: allow growth, never shrink.
+		rec.Raw = current
+		replicas, reason, msg := Normalize(in.Now, in.Spec, current, current, hist)
+		if reason == ReasonDesiredWithinRange {
+			reason, msg = ReasonMissingMetricsHeld, "a metric could not be computed; scale-in held"
+		}
+		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg
+		return rec
+	}
+	rec.Raw = raw
+	rec.Replicas, rec.Reason, rec.Message = Normalize(in.Now, in.Spec, current, raw, hist)
+	return rec
+}
+
+// metricDesired applies one metric to the pods.
+func metricDesired(m v1alpha1.MetricSpec, pods []PodSample, current int32, spec *v1alpha1.ScalingPolicySpec) MetricResult {
+	key := m.Key()
+	r := MetricResult{Key: key, Type: m.Type, Target: m.TargetValue()}
+	if r.Target <= 0 {
+		return r
+	}
+	known := 0
+	for _, p := range pods {
+		switch p.State {
+		case statemachine.Init:
+			// Starting pods carry no load; a sample, if any, still counts.
+			if v, ok := p.Value(key); ok {
+				r.Total += v
+			}
+		case statemachine.Allocated, statemachine.Tombstone:
+			if v, ok := p.Value(key); ok {
+				r.Total += v
+				known++
+			} else {
+				r.Missing++
+			}
+		}
+	}
+	if known == 0 && r.Missing > 0 {
+		return r
+	}
+	r.Valid = true
+	desired := ceilReplicas(r.Total / r.Target)
+	if desired < current && r.Missing > 0 {
+		// Scaling in: assume every pod we cannot see is exactly at target.
+		desired = ceilReplicas((r.Total + float64(r.Missing)*r.Target) / r.Target)
+		if desired >= current {
+			desired = current
+		}
+	}
+	if current > 0 && desired != current {
+		ratio := r.Total / (r.Target * float64(current))
+		if desired < current && r.Missing > 0 {
+			ratio = (r.Total + float64(r.Missing)*r.Target) / (r.Target * float64(current))
+		}
+		tol := spec.Rules(v1alpha1.Down).Tolerance
+		if ratio > 1 {
+			tol = spec.Rules(v1alpha1.Up).Tolerance
+		}
+		if math.Abs(ratio-1) <= tol {
+			desired = current
+		}
+	}
+	r.Desired = desired
+	return r
+}
+
+// ceilReplicas rounds up, forgiving floating-point noise such as 3.0000000000004.
+func ceilReplicas(x float64) int32 {
+	c := math.Ceil(x - 1e-9)
+	if c < 0 {
+		return 0
+	}
+	if c > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(c)
+}
+
+func clamp(v, lo, hi int32) int32 {
+	return max(lo, min(v, hi))
+}

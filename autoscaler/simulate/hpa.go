@@ -1,0 +1,88 @@
+package simulate
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler"
+	"github.com/streamscaler/streamscaler/statemachine"
+)
+
+// hpaSpec is the upstream HorizontalPodAutoscaler on CPU with default behavior, within
+// the policy's bounds.
+func hpaSpec(spec *v1alpha1.ScalingPolicySpec, p Profile) *v1alpha1.ScalingPolicySpec {
+	target := p.HPATargetCPUPercent
+	return &v1alpha1.ScalingPolicySpec{
+		TargetRef: spec.TargetRef, MinReplicas: spec.MinReplicas, MaxReplicas: spec.MaxReplicas,
+		Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricCPU, Target: v1alpha1.MetricTarget{AverageUtilization: &target}}},
+	}
+}
+
+// runHPA replays the HorizontalPodAutoscaler: the same size arithmetic on CPU, but no
+// business state. Every Ready pod takes streams, and scale-in deletes pods the way a
+// workload controller picks them (not Ready first, then the newest), streams and all.
+func runHPA(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int) (Result, error) {
+	f := newFleet(p, w, d, func(q *pod) bool { return q.ready })
+	for i := 0; i < initialPods(w, spec, p); i++ {
+		f.addPod(d.Start, true)
+	}
+	hs := hpaSpec(spec, p)
+	if errs := hs.Validate(); len(errs) > 0 {
+		return Result{}, fmt.Errorf("hpa baseline: %w", errs.ToAggregate())
+	}
+	hist := &autoscaler.History{}
+	syncEvery := p.HPASyncSeconds / p.StepSeconds
+	for k := range d.Streams {
+		now := f.now(k)
+		f.advance(k)
+		if k%syncEvery == 0 {
+			f.hpaSync(now, hs, hist)
+		}
+		f.account(k, record)
+	}
+	if err := f.verify(len(d.Streams) - 1); err != nil {
+		return Result{}, fmt.Errorf("hpa policy: %w", err)
+	}
+	return f.result(PolicyHPA), nil
+}
+
+func (f *fleet) hpaSync(now time.Time, hs *v1alpha1.ScalingPolicySpec, hist *autoscaler.History) {
+	samples := f.samples(f.pods)
+	for i := range samples {
+		// No business state: a Ready pod serves, a starting one is not Ready yet.
+		samples[i].State = statemachine.Init
+		if samples[i].Ready {
+			samples[i].State = statemachine.Allocated
+		} else {
+			samples[i].Values = nil
+		}
+	}
+	rec := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: hs, Pods: samples}, hist)
+	current := int32(len(f.pods))
+	switch {
+	case rec.Replicas > current:
+		for i := current; i < rec.Replicas; i++ {
+			f.addPod(now, false)
+		}
+	case rec.Replicas < current:
+		victims := append([]*pod(nil), f.pods...)
+		sort.SliceStable(victims, func(i, j int) bool {
+			if victims[i].ready != victims[j].ready {
+				return !victims[i].ready
+			}
+			return victims[i].created.After(victims[j].created)
+		})
+		gone := map[*pod]bool{}
+		for _, v := range victims[:current-rec.Replicas] {
+			f.lost += f.cut(v, false)
+			gone[v] = true
+		}
+		f.remove(gone)
+	}
+	if rec.Replicas != current {
+		hist.RecordScale(now, current, rec.Replicas)
+		f.scaleEvents++
+	}
+}

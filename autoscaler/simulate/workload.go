@@ -1,0 +1,129 @@
+package simulate
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Demand is a trace of concurrent streams sampled at a fixed step.
+type Demand struct {
+	// Start is the time of the first sample.
+	Start time.Time
+	// Step is the spacing of samples.
+	Step time.Duration
+	// Streams is the target concurrency at each step.
+	Streams []float64
+}
+
+// Resample puts irregular points on a fixed step by linear interpolation, rescaled so
+// that the largest value becomes peak. Times must be strictly increasing and values
+// finite and non-negative.
+func Resample(times []time.Time, values []float64, step time.Duration, peak float64) (Demand, error) {
+	if len(times) != len(values) {
+		return Demand{}, fmt.Errorf("resampling: %d times but %d values", len(times), len(values))
+	}
+	if len(times) < 2 {
+		return Demand{}, fmt.Errorf("resampling: need at least 2 points, have %d", len(times))
+	}
+	if step <= 0 {
+		return Demand{}, fmt.Errorf("resampling: step %s must be positive", step)
+	}
+	top := 0.0
+	for i, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return Demand{}, fmt.Errorf("resampling: value %v at %s is not a finite non-negative number", v, times[i].Format(time.RFC3339))
+		}
+		if i > 0 && !times[i].After(times[i-1]) {
+			return Demand{}, fmt.Errorf("resampling: time %s does not follow %s", times[i].Format(time.RFC3339), times[i-1].Format(time.RFC3339))
+		}
+		top = max(top, v)
+	}
+	if top == 0 {
+		return Demand{}, fmt.Errorf("resampling: every value is zero, nothing to replay")
+	}
+	span := times[len(times)-1].Sub(times[0])
+	n := int(span/step) + 1
+	if n > 20_000_000 {
+		return Demand{}, fmt.Errorf("resampling: %s at a %s step is %d steps, more than 20000000; use a larger step or a window", span, step, n)
+	}
+	d := Demand{Start: times[0], Step: step, Streams: make([]float64, n)}
+	j := 0
+	for k := range d.Streams {
+		t := times[0].Add(time.Duration(k) * step)
+		for j+1 < len(times)-1 && !times[j+1].After(t) {
+			j++
+		}
+		a, b := times[j], times[j+1]
+		f := float64(t.Sub(a)) / float64(b.Sub(a))
+		f = min(max(f, 0), 1)
+		d.Streams[k] = (values[j] + f*(values[j+1]-values[j])) * peak / top
+	}
+	return d, nil
+}
+
+// stream is one client session.
+type stream struct {
+	start, end int // steps; the stream is up in [start, end)
+	bitrate    float64
+	push       bool
+}
+
+// workload is what every policy replays: the same streams in the same order.
+type workload struct {
+	streams []stream // sorted by start
+	offered []int    // concurrent streams per step if none were refused
+}
+
+// arrivals draws the streams whose concurrency follows the demand: arrivals at rate
+// D(t)/mean + max(0, dD/dt) (Little's law plus the rise), log-normal session lengths.
+func arrivals(d Demand, p Profile) workload {
+	rng := rand.New(rand.NewPCG(p.Seed, 0x5eed))
+	dt := d.Step.Seconds()
+	mu := math.Log(p.SessionMeanSeconds) - p.SessionSigma*p.SessionSigma/2
+	length := distuv.LogNormal{Mu: mu, Sigma: p.SessionSigma, Src: rng}
+	bitrate := distuv.LogNormal{Mu: math.Log(p.BitrateBps) - 0.3*0.3/2, Sigma: 0.3, Src: rng}
+	n := len(d.Streams)
+	var w workload
+	add := func(start int) {
+		steps := int(math.Ceil(length.Rand() / dt))
+		w.streams = append(w.streams, stream{start: start, end: start + max(steps, 1), bitrate: bitrate.Rand(), push: rng.Float64() < *p.PublishFraction})
+	}
+	// The fleet starts in steady state: the first sample's streams are already up.
+	initial := distuv.Poisson{Lambda: d.Streams[0], Src: rng}
+	if d.Streams[0] > 0 {
+		for i := 0; i < int(initial.Rand()); i++ {
+			add(0)
+		}
+	}
+	for k := 0; k < n; k++ {
+		rate := d.Streams[k] / p.SessionMeanSeconds
+		if k+1 < n {
+			rate += max(0, (d.Streams[k+1]-d.Streams[k])/dt)
+		}
+		if rate*dt <= 0 {
+			continue
+		}
+		arr := distuv.Poisson{Lambda: rate * dt, Src: rng}
+		for i := 0; i < int(arr.Rand()); i++ {
+			add(k)
+		}
+	}
+	sort.SliceStable(w.streams, func(i, j int) bool { return w.streams[i].start < w.streams[j].start })
+	diff := make([]int, n+1)
+	for _, s := range w.streams {
+		diff[s.start]++
+		diff[min(s.end, n)]--
+	}
+	w.offered = make([]int, n)
+	run := 0
+	for k := 0; k < n; k++ {
+		run += diff[k]
+		w.offered[k] = run
+	}
+	return w
+}

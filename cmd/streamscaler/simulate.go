@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/streamscaler/streamscaler/adapters/plot"
+	"github.com/streamscaler/streamscaler/adapters/policyfile"
+	"github.com/streamscaler/streamscaler/adapters/trace"
+	"github.com/streamscaler/streamscaler/autoscaler/simulate"
+)
+
+type simulateFlags struct {
+	trace, column, timeColumn, policy, format, plotPath, from, to string
+	peakStreams                                                   float64
+	seed                                                          uint64
+}
+
+func newSimulateCommand() *cobra.Command {
+	var fl simulateFlags
+	cmd := &cobra.Command{
+		Use:   "simulate --trace FILE --column C --policy FILE",
+		Short: "Replay a traffic trace through reactive, hpa, static-peak and oracle policies",
+		Long: `simulate replays a CSV traffic trace, rescaled to concurrent streams, through a fleet of
+simulated media pods under this project's reactive policy and three baselines, on the
+same stream arrivals, and reports pod-hours, overload, rejected, evicted and lost streams.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSimulate(cmd.OutOrStdout(), fl, cmd.Flags().Changed) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.trace, "trace", "", "CSV trace with a header row (required)")
+	f.StringVar(&fl.column, "column", "", "value column of the trace (required when it has several)")
+	f.StringVar(&fl.timeColumn, "time-column", "", "time column (default: the first named time, timestamp, period, ...)")
+	f.StringVar(&fl.policy, "policy", "", "YAML with a ScalingPolicy and optionally a SimulationProfile (required)")
+	f.StringVar(&fl.format, "format", "table", "output format: table or json")
+	f.StringVar(&fl.plotPath, "plot", "", "also draw demand, capacity and pods per policy to this PNG file")
+	f.StringVar(&fl.from, "from", "", "replay from this time (RFC3339), default the trace's start")
+	f.StringVar(&fl.to, "to", "", "replay until this time (RFC3339, exclusive), default the trace's end")
+	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
+	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
+	_ = cmd.MarkFlagRequired("trace")
+	_ = cmd.MarkFlagRequired("policy")
+	return cmd
+}
+
+func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) error {
+	if fl.format != "table" && fl.format != "json" {
+		return fmt.Errorf("--format %q: want table or json", fl.format)
+	}
+	pf, err := policyfile.Load(fl.policy)
+	if err != nil {
+		return err
+	}
+	var prof simulate.Profile
+	if raw, ok := pf.Others["SimulationProfile"]; ok {
+		if prof, err = simulate.ParseProfile(raw); err != nil {
+			return fmt.Errorf("policy file %s: %w", fl.policy, err)
+		}
+	}
+	if changed("peak-streams") {
+		if !(fl.peakStreams > 0) {
+			return fmt.Errorf("--peak-streams %v: must be greater than zero", fl.peakStreams)
+		}
+		prof.PeakStreams = fl.peakStreams
+	}
+	if changed("seed") {
+		if fl.seed == 0 {
+			return fmt.Errorf("--seed 0: must be greater than zero")
+		}
+		prof.Seed = fl.seed
+	}
+	prof = prof.WithDefaults()
+	if err := prof.Validate(); err != nil {
+		return fmt.Errorf("policy file %s: %w", fl.policy, err)
+	}
+	series, err := trace.Load(fl.trace, trace.Options{Column: fl.column, TimeColumn: fl.timeColumn})
+	if err != nil {
+		return err
+	}
+	var from, to time.Time
+	if fl.from != "" {
+		if from, err = time.Parse(time.RFC3339, fl.from); err != nil {
+			return fmt.Errorf("--from %q: want RFC3339 such as 1998-06-10T00:00:00Z: %w", fl.from, err)
+		}
+	}
+	if fl.to != "" {
+		if to, err = time.Parse(time.RFC3339, fl.to); err != nil {
+			return fmt.Errorf("--to %q: want RFC3339 such as 1998-07-13T00:00:00Z: %w", fl.to, err)
+		}
+	}
+	if !from.IsZero() || !to.IsZero() {
+		series = series.Window(from, to)
+	}
+	if len(series.Points) < 2 {
+		return fmt.Errorf("trace %s: fewer than 2 points between --from and --to", fl.trace)
+	}
+	times := make([]time.Time, len(series.Points))
+	values := make([]float64, len(series.Points))
+	for i, p := range series.Points {
+		times[i], values[i] = p.Time, p.Value
+	}
+	demand, err := simulate.Resample(times, values, time.Duration(prof.StepSeconds)*time.Second, prof.PeakStreams)
+	if err != nil {
+		return fmt.Errorf("trace %s: %w", fl.trace, err)
+	}
+	rep, err := simulate.Run(demand, &pf.Policy.Spec, prof)
+	if err != nil {
+		return err
+	}
+	if fl.plotPath != "" {
+		if err := plot.WritePNG(fl.plotPath, panels(rep), 0, 0); err != nil {
+			return fmt.Errorf("drawing %s: %w", fl.plotPath, err)
+		}
+	}
+	if fl.format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Trace  string `json:"trace"`
+			Column string `json:"column"`
+			Policy string `json:"policy"`
+			*simulate.Report
+		}{fl.trace, series.Column, fl.policy, rep})
+	}
+	fmt.Fprintf(out, "trace %s (%s), %s to %s, %d steps of %ds, %d streams offered, peak %d concurrent\n\n",
+		fl.trace, series.Column, rep.Start.Format(time.RFC3339), rep.End.Format(time.RFC3339), rep.Steps, rep.Profile.StepSeconds, rep.Streams, rep.PeakOffered)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "policy\tpod-hours\tvs oracle\toverload-s\trejected\tevicted\tlost\tscale events\tpeak pods\tutilization\t")
+	for _, r := range rep.Results {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2fx\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.0f%%\t\n", r.Policy, r.PodHours, r.OracleRatio, r.OverloadSeconds,
+			r.RejectedStreams, r.EvictedStreams, r.LostStreams, r.ScaleEvents, r.PeakPods, 100*r.MeanUtilization)
+	}
+	return tw.Flush()
+}
+
+// panels draws, per policy, demand against capacity, and all policies' pod counts together.
+func panels(rep *simulate.Report) []plot.Panel {
+	var out []plot.Panel
+	pods := plot.Panel{Title: "pods per policy", XLabel: "hours", YLabel: "pods"}
+	for _, r := range rep.Results {
+		s := r.Series
+		out = append(out, plot.Panel{
+			Title: r.Policy + ": offered streams and capacity", XLabel: "hours", YLabel: "streams",
+			Lines: []plot.Line{{Name: "demand", X: s.Hours, Y: s.Demand}, {Name: "capacity", X: s.Hours, Y: s.Capacity, Dashed: true}},
+		})
+		pods.Lines = append(pods.Lines, plot.Line{Name: r.Policy, X: s.Hours, Y: s.Pods})
+	}
+	return append([]plot.Panel{pods}, out...)
+}
