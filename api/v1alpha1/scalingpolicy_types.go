@@ -56,6 +56,7 @@ type TargetRef struct {
 // MetricTarget is the per-pod level the autoscaler aims at. Exactly one field is set:
 // averageUtilization for cpu and memory, averageValue for every other type.
 // +kubebuilder:validation:XValidation:rule="has(self.averageValue) != has(self.averageUtilization)",message="set exactly one of averageValue and averageUtilization"
+// +kubebuilder:validation:XValidation:rule="!has(self.averageValue) || quantity(string(self.averageValue)).isGreaterThan(quantity('0'))",message="averageValue must be greater than zero"
 type MetricTarget struct {
 	// averageValue is the per-pod target in the metric's unit (bits/s, packets/s, streams, ...).
 	// It must be greater than zero.

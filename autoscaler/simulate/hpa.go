@@ -22,7 +22,8 @@ func hpaSpec(spec *v1alpha1.ScalingPolicySpec, p Profile) *v1alpha1.ScalingPolic
 
 // runHPA replays the HorizontalPodAutoscaler: the same size arithmetic on CPU, but no
 // business state. Every Ready pod takes streams, and scale-in deletes pods the way a
-// workload controller picks them (not Ready first, then the newest), streams and all.
+// workload controller picks them (not Ready first, then the newest), streams and all:
+// their viewers are cut (lost) and their players retry on the pods left.
 func runHPA(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int) (Result, error) {
 	f := newFleet(p, w, d, func(q *pod) bool { return q.ready })
 	for i := 0; i < initialPods(w, spec, p); i++ {
@@ -76,10 +77,13 @@ func (f *fleet) hpaSync(now time.Time, hs *v1alpha1.ScalingPolicySpec, hist *aut
 		})
 		gone := map[*pod]bool{}
 		for _, v := range victims[:current-rec.Replicas] {
-			f.lost += f.cut(v, false)
 			gone[v] = true
 		}
+		// Remove first, so that retrying players only find the pods that stay.
 		f.remove(gone)
+		for _, v := range victims[:current-rec.Replicas] {
+			f.lost += f.cut(v, true)
+		}
 	}
 	if rec.Replicas != current {
 		hist.RecordScale(now, current, rec.Replicas)

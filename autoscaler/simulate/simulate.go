@@ -56,7 +56,8 @@ type Result struct {
 	// EvictedStreams were kicked at a drain timeout (or left at the idle level when a
 	// drained pod went) and asked to reconnect.
 	EvictedStreams int64 `json:"evictedStreams"`
-	// LostStreams were cut without warning by deleting the pod that carried them.
+	// LostStreams were cut without warning by deleting the pod that carried them (their
+	// players retry elsewhere, and count as rejected if no pod has room).
 	LostStreams int64 `json:"lostStreams"`
 	// TombstonedPods counts scale-in moves to tombstone; RevivedPods counts tombstoned
 	// pods brought back to allocated instead of creating new ones (reactive only).

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -79,8 +78,16 @@ type workload struct {
 	offered []int    // concurrent streams per step if none were refused
 }
 
-// arrivals draws the streams whose concurrency follows the demand: arrivals at rate
-// D(t)/mean + max(0, dD/dt) (Little's law plus the rise), log-normal session lengths.
+// trackingSeconds is how fast arrivals close a gap between the target concurrency and
+// the sessions still up: about a minute, so surges in the trace reach the fleet at the
+// trace's own speed while the Poisson noise stays.
+const trackingSeconds = 60
+
+// arrivals draws the streams whose concurrency follows the demand. Sessions have
+// log-normal lengths; the arrival rate is the steady-state rate D(t)/mean plus a term
+// that closes the gap between D(t) and the sessions still up (which Little's law alone
+// would leave open during every rise, since new sessions only accumulate over a mean
+// session length).
 func arrivals(d Demand, p Profile) workload {
 	rng := rand.New(rand.NewPCG(p.Seed, 0x5eed))
 	dt := d.Step.Seconds()
@@ -88,42 +95,30 @@ func arrivals(d Demand, p Profile) workload {
 	length := distuv.LogNormal{Mu: mu, Sigma: p.SessionSigma, Src: rng}
 	bitrate := distuv.LogNormal{Mu: math.Log(p.BitrateBps) - 0.3*0.3/2, Sigma: 0.3, Src: rng}
 	n := len(d.Streams)
+	ending := make([]int, n+1)
 	var w workload
 	add := func(start int) {
-		steps := int(math.Ceil(length.Rand() / dt))
-		w.streams = append(w.streams, stream{start: start, end: start + max(steps, 1), bitrate: bitrate.Rand(), push: rng.Float64() < *p.PublishFraction})
+		steps := max(int(math.Ceil(length.Rand()/dt)), 1)
+		w.streams = append(w.streams, stream{start: start, end: start + steps, bitrate: bitrate.Rand(), push: rng.Float64() < *p.PublishFraction})
+		ending[min(start+steps, n)]++
 	}
-	// The fleet starts in steady state: the first sample's streams are already up.
-	initial := distuv.Poisson{Lambda: d.Streams[0], Src: rng}
-	if d.Streams[0] > 0 {
-		for i := 0; i < int(initial.Rand()); i++ {
-			add(0)
-		}
-	}
-	for k := 0; k < n; k++ {
-		rate := d.Streams[k] / p.SessionMeanSeconds
-		if k+1 < n {
-			rate += max(0, (d.Streams[k+1]-d.Streams[k])/dt)
-		}
-		if rate*dt <= 0 {
-			continue
-		}
-		arr := distuv.Poisson{Lambda: rate * dt, Src: rng}
-		for i := 0; i < int(arr.Rand()); i++ {
-			add(k)
-		}
-	}
-	sort.SliceStable(w.streams, func(i, j int) bool { return w.streams[i].start < w.streams[j].start })
-	diff := make([]int, n+1)
-	for _, s := range w.streams {
-		diff[s.start]++
-		diff[min(s.end, n)]--
-	}
+	gain := min(1, dt/trackingSeconds)
+	up := 0
 	w.offered = make([]int, n)
-	run := 0
 	for k := 0; k < n; k++ {
-		run += diff[k]
-		w.offered[k] = run
+		up -= ending[k]
+		lambda := d.Streams[k]*dt/p.SessionMeanSeconds + gain*(d.Streams[k]-float64(up))
+		if k == 0 {
+			lambda = d.Streams[0] // the fleet starts in steady state: the first sample's streams are up
+		}
+		if lambda > 0 {
+			count := int((distuv.Poisson{Lambda: lambda, Src: rng}).Rand())
+			for i := 0; i < count; i++ {
+				add(k)
+			}
+			up += count
+		}
+		w.offered[k] = up
 	}
 	return w
 }
