@@ -36,7 +36,8 @@ const (
 	Down Direction = "down"
 )
 
-// EffectiveRules is a ScalingRules with every default filled in.
+// EffectiveRules is a ScalingRules with every default filled in; not part of the API.
+// +kubebuilder:object:generate=false
 type EffectiveRules struct {
 	Window     time.Duration
 	Select     SelectPolicy

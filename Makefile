@@ -1,0 +1,63 @@
+# streamscaler: make help lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN            ?= $(CURDIR)/bin
+CONTROLLER_GEN := $(BIN)/controller-gen
+GO_TEST_FLAGS  ?=
+FUZZTIME       ?= 10s
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-12s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code and the CRD from the API types.
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=deploy/crd
+
+.PHONY: verify
+verify: generate ## Fail when generated files are stale, code is unformatted or go.mod is untidy.
+	@test -z "$$(git status --porcelain -- api deploy/crd)" || { git status --porcelain -- api deploy/crd; git diff -- api deploy/crd | head -40; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go mod tidy -diff
+	cd hack && go mod tidy -diff
+	go vet ./...
+
+.PHONY: build
+build: ## Build bin/streamscaler.
+	go build -o $(BIN)/streamscaler ./cmd/streamscaler
+
+.PHONY: test
+test: ## Run the tests and a short fuzz run of every parser.
+	go build ./...
+	go vet ./...
+	go test $(GO_TEST_FLAGS) ./...
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./adapters/trace
+	go test -run '^$$' -fuzz '^FuzzMachine$$' -fuzztime $(FUZZTIME) ./statemachine
+
+.PHONY: bench
+bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
+	go test -run '^$$' -bench . -benchmem ./...
+
+##@ Simulation
+
+TRACE  ?= testdata/traces/wc98_requests_per_minute.csv
+COLUMN ?= count
+POLICY ?= testdata/policies/srs-edge.yaml
+FROM   ?= 1998-06-10T00:00:00Z
+TO     ?= 1998-07-13T00:00:00Z
+
+.PHONY: simulate
+simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, plot in simulate.png.
+	$(BIN)/streamscaler simulate --trace $(TRACE) --column $(COLUMN) --policy $(POLICY) --from $(FROM) --to $(TO) --plot simulate.png
+
+##@ Tools
+
+$(CONTROLLER_GEN): hack/go.mod hack/go.sum
+	cd hack && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
