@@ -23,8 +23,8 @@ func edgeSpec(drain time.Duration) *v1alpha1.ScalingPolicySpec {
 	q := resource.MustParse("80")
 	return &v1alpha1.ScalingPolicySpec{
 		TargetRef: v1alpha1.TargetRef{Name: "edge"}, MinReplicas: ptr(int32(2)), MaxReplicas: 200,
-		Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &q}}},
-		Behavior: &v1alpha1.Behavior{ScaleDown: &v1alpha1.ScalingRules{StabilizationWindowSeconds: ptr(int32(60))}},
+		Metrics:   []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &q}}},
+		Behavior:  &v1alpha1.Behavior{ScaleDown: &v1alpha1.ScalingRules{StabilizationWindowSeconds: ptr(int32(60))}},
 		Tombstone: &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: drain}},
 	}
 }

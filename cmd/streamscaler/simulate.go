@@ -30,7 +30,9 @@ func newSimulateCommand() *cobra.Command {
 simulated media pods under this project's reactive policy and three baselines, on the
 same stream arrivals, and reports pod-hours, overload, rejected, evicted and lost streams.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSimulate(cmd.OutOrStdout(), fl, cmd.Flags().Changed) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSimulate(cmd.OutOrStdout(), fl, cmd.Flags().Changed)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.trace, "trace", "", "CSV trace with a header row (required)")
