@@ -1,0 +1,63 @@
+package policyfile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const policy = "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: edge}\nspec:\n  targetRef: {name: srs-edge}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n"
+
+func TestParse(t *testing.T) {
+	f, err := Parse([]byte("# leading comment\n---\n" + policy + "---\n# only a comment\n---\nkind: SimulationProfile\nspec: {seed: 3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Policy.Name != "edge" || f.Policy.Spec.MaxReplicas != 3 || f.Policy.Spec.Metrics[0].TargetValue() != 10 {
+		t.Fatalf("policy = %+v", f.Policy)
+	}
+	if !strings.Contains(string(f.Others["SimulationProfile"]), "seed: 3") {
+		t.Fatalf("others = %q", f.Others)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	cases := []struct {
+		name, doc, msg string
+	}{
+		{"no policy", "kind: SimulationProfile\n", "no ScalingPolicy"},
+		{"no kind", "spec: {}\n", "document 1: no kind"},
+		{"wrong group", strings.Replace(policy, "streamscaler.io/v1alpha1", "autoscaling/v2", 1), `apiVersion "autoscaling/v2"`},
+		{"misspelt field", strings.Replace(policy, "maxReplicas", "maxReplica", 1), `unknown field "maxReplica"`},
+		{"two policies", policy + "---\n" + policy, "a second ScalingPolicy"},
+		{"two profiles", policy + "---\nkind: SimulationProfile\n---\nkind: SimulationProfile\n", "a second SimulationProfile"},
+		{"not YAML", "kind: [\n", "document 1"},
+		{"wrong type", strings.Replace(policy, "maxReplicas: 3", "maxReplicas: three", 1), "document 1 (ScalingPolicy)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.doc))
+			if err == nil || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("error %v, want %q", err, c.msg)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(policy+"# "+strings.Repeat("x", maxFileBytes)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a huge file must be refused, got %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("a missing file must be named, got %v", err)
+	}
+	if f, err := Load("../../testdata/policies/srs-edge.yaml"); err != nil || f.Policy.Spec.TargetRef.Name != "srs-edge" {
+		t.Fatalf("bundled policy: %v", err)
+	}
+}
