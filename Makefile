@@ -38,8 +38,8 @@ test: ## Run the tests and a short fuzz run of every parser.
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./adapters/trace
-	go test -run '^$$' -fuzz '^FuzzMachine$$' -fuzztime $(FUZZTIME) ./statemachine
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./adapters/trace
+	go test -run '^$$' -fuzz '^FuzzMachine$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./statemachine
 
 .PHONY: bench
 bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
