@@ -20,10 +20,11 @@ help: ## Show the targets.
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code and the CRD from the API types.
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=deploy/crd
+	$(CONTROLLER_GEN) rbac:roleName=streamscaler paths=./autoscaler/controller/... output:rbac:dir=deploy/rbac
 
 .PHONY: verify
 verify: generate ## Fail when generated files are stale, code is unformatted or go.mod is untidy.
-	@test -z "$$(git status --porcelain -- api deploy/crd)" || { git status --porcelain -- api deploy/crd; git diff -- api deploy/crd | head -40; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api deploy/crd deploy/rbac)" || { git status --porcelain -- api deploy/crd deploy/rbac; git diff -- api deploy/crd deploy/rbac | head -40; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go mod tidy -diff
 	cd hack && go mod tidy -diff
@@ -34,12 +35,16 @@ build: ## Build bin/streamscaler.
 	go build -o $(BIN)/streamscaler ./cmd/streamscaler
 
 .PHONY: test
-test: ## Run the tests and a short fuzz run of every parser.
+test: controlplane ## Build the real control plane (cached in bin/), then run every test and a short fuzz run of the parsers.
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./adapters/trace
 	go test -run '^$$' -fuzz '^FuzzMachine$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./statemachine
+
+.PHONY: test-unit
+test-unit: ## Only the tests that need no control plane (the controller tests skip).
+	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
 bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
@@ -56,6 +61,8 @@ TO     ?= 1998-07-13T00:00:00Z
 .PHONY: simulate
 simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, plot in simulate.png.
 	$(BIN)/streamscaler simulate --trace $(TRACE) --column $(COLUMN) --policy $(POLICY) --from $(FROM) --to $(TO) --plot simulate.png
+
+include hack/controlplane.mk
 
 ##@ Tools
 

@@ -49,7 +49,7 @@ func BenchmarkDecision100Pods(b *testing.B) {
 		now := t0.Add(time.Duration(i) * 15 * time.Second)
 		i++
 		rec := Recommend(Input{Now: now, Spec: s, Pods: pods}, hist)
-		_ = PlanScale(pods, rec.Replicas)
+		_ = PlanScale(pods, 0, rec.Replicas)
 		if _, err := Progress(pods, s, now); err != nil {
 			b.Fatal(err)
 		}

@@ -25,10 +25,12 @@ type Plan struct {
 	Tombstone []string
 }
 
-// PlanScale decides which pods change state so that the serving (init plus allocated)
-// count becomes desired.
-func PlanScale(pods []PodSample, desired int32) Plan {
-	var serving int32
+// PlanScale decides which pods change state so that the serving (init plus allocated
+// plus pending, the pods the workload is still creating) count becomes desired. Pending
+// pods are never cancelled: they have no name yet, and lowering replicas without naming
+// pods would let the workload pick a victim.
+func PlanScale(pods []PodSample, pending, desired int32) Plan {
+	serving := pending
 	var tomb, initPods, alloc []PodSample
 	for _, p := range pods {
 		switch p.State {
@@ -63,6 +65,10 @@ func PlanScale(pods []PodSample, desired int32) Plan {
 			plan.Cancel = append(plan.Cancel, p.Name)
 		}
 		excess -= len(plan.Cancel)
+		// Keep at least min(allocated, desired) allocated pods: while pods the workload is
+		// creating are still unnamed, draining Ready pods in their favour would leave
+		// viewers nowhere to go. The next decision cancels them by name instead.
+		excess = min(excess, len(alloc)-min(len(alloc), int(desired)))
 		sort.SliceStable(alloc, func(i, j int) bool { return tombstoneBefore(alloc[i], alloc[j]) })
 		for _, p := range alloc[:min(excess, len(alloc))] {
 			plan.Tombstone = append(plan.Tombstone, p.Name)

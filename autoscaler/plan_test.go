@@ -64,11 +64,27 @@ func TestPlanScale(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := PlanScale(c.pods, c.desired)
+			got := PlanScale(c.pods, 0, c.desired)
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestPlanScaleCountsPendingPods(t *testing.T) {
+	ps := []PodSample{pod("a", statemachine.Allocated, 50, 1)}
+	if got := PlanScale(ps, 2, 3); !reflect.DeepEqual(got, Plan{}) {
+		t.Fatalf("two pods already asked for make three: got %+v", got)
+	}
+	if got := PlanScale(ps, 2, 5); got.Create != 2 {
+		t.Fatalf("5 wanted, 3 serving or pending: create 2, got %+v", got)
+	}
+	// Asked-for pods have no name and are not Ready: Ready pods are not drained in their
+	// favour; with 3 allocated, 2 pending and 2 desired, only one allocated pod goes.
+	three := append(ps, pod("b", statemachine.Allocated, 1, 1), pod("c", statemachine.Allocated, 9, 1))
+	if got := PlanScale(three, 2, 2); !reflect.DeepEqual(got, Plan{Tombstone: []string{"b"}}) {
+		t.Fatalf("got %+v", got)
 	}
 }
 

@@ -17,6 +17,9 @@ type Input struct {
 	Spec *v1alpha1.ScalingPolicySpec
 	// Pods are the target's pods with their samples.
 	Pods []PodSample
+	// Pending counts pods the workload is still creating: asked for, not yet seen. They
+	// count as serving, so a decision never asks twice for the same pod.
+	Pending int32
 }
 
 // Recommendation is the outcome of one decision.
@@ -43,7 +46,7 @@ type Recommendation struct {
 // rules, so they can slow a change but never cause a scale-in. hist carries stabilization
 // and rate history between calls; Recommend records this call's raw answer in it.
 func Recommend(in Input, hist *History) Recommendation {
-	current := int32(0)
+	current := in.Pending
 	for _, p := range in.Pods {
 		if p.serving() {
 			current++

@@ -182,3 +182,11 @@ func TestRecommendEmptyFleetRisesToMin(t *testing.T) {
 		t.Fatalf("got %d (%s), want 3 TooFewReplicas", rec.Replicas, rec.Reason)
 	}
 }
+
+func TestRecommendCountsPendingPodsAsServing(t *testing.T) {
+	s := spec(1, 100, valueMetric(v1alpha1.MetricPullStreams, "100"))
+	rec := Recommend(Input{Now: t0, Spec: s, Pods: pods(4, map[string]float64{pull: 150}), Pending: 2}, &History{})
+	if rec.Current != 6 || rec.Replicas != 6 {
+		t.Fatalf("4 pods at 150 need 6, 2 are on their way: current %d replicas %d", rec.Current, rec.Replicas)
+	}
+}

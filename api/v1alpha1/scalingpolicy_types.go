@@ -210,7 +210,7 @@ type ScalingPolicySpec struct {
 	MaxReplicas int32 `json:"maxReplicas"`
 	// metrics to scale on; the fleet is sized for the most demanding one.
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:MaxItems=10
 	// +listType=atomic
 	Metrics []MetricSpec `json:"metrics"`
 	// behavior limits how fast the fleet grows and shrinks.

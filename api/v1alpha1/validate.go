@@ -61,8 +61,8 @@ func validateMetrics(ms []MetricSpec, p *field.Path) field.ErrorList {
 	if len(ms) == 0 {
 		errs = append(errs, field.Required(p, "at least one metric"))
 	}
-	if len(ms) > 16 {
-		errs = append(errs, field.TooMany(p, len(ms), 16))
+	if len(ms) > 10 {
+		errs = append(errs, field.TooMany(p, len(ms), 10))
 	}
 	seen := map[string]int{}
 	valid := map[MetricType]bool{}

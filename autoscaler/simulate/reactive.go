@@ -133,7 +133,7 @@ func (f *fleet) reactiveSync(now time.Time, spec *v1alpha1.ScalingPolicySpec, hi
 	}
 	samples := f.samples(f.pods)
 	rec := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: spec, Pods: samples}, hist)
-	plan := autoscaler.PlanScale(samples, rec.Replicas)
+	plan := autoscaler.PlanScale(samples, 0, rec.Replicas)
 	named := f.byName()
 	in := statemachine.Input{Now: now}
 	for _, n := range plan.Revive {

@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand())
+	root.AddCommand(newSimulateCommand(), newControllerCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "streamscaler:", err)
 		os.Exit(1)

@@ -1,0 +1,44 @@
+package annotations
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func podWith(name string, ann map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: ann}}
+}
+
+func TestSamples(t *testing.T) {
+	now := time.Date(2026, 5, 1, 20, 0, 0, 0, time.UTC)
+	fresh, stale := now.Add(-30*time.Second).Format(time.RFC3339), now.Add(-5*time.Minute).Format(time.RFC3339)
+	pods := []*corev1.Pod{
+		podWith("good", map[string]string{Prefix + "pullStreams": " 42 ", Prefix + "bandwidth": "1.05e8", TimeAnnotation: fresh}),
+		podWith("garbage", map[string]string{Prefix + "pullStreams": "lots", Prefix + "bandwidth": "NaN", Prefix + "pushStreams": "-1", TimeAnnotation: fresh}),
+		podWith("infinite", map[string]string{Prefix + "pullStreams": "+Inf", TimeAnnotation: fresh}),
+		podWith("stale", map[string]string{Prefix + "pullStreams": "7", TimeAnnotation: stale}),
+		podWith("undated", map[string]string{Prefix + "pullStreams": "7"}),
+	}
+	s := &Source{MaxAge: time.Minute, Now: func() time.Time { return now }}
+	got, err := s.Samples(context.Background(), nil, pods, []string{"pullStreams", "bandwidth", "pushStreams"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]float64{
+		"good":     {"pullStreams": 42, "bandwidth": 1.05e8},
+		"garbage":  {},
+		"infinite": {},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v (stale and undated pods are missing entirely)", got, want)
+	}
+	all, _ := (&Source{}).Samples(context.Background(), nil, pods[3:], []string{"pullStreams"})
+	if all["stale"]["pullStreams"] != 7 || all["undated"]["pullStreams"] != 7 {
+		t.Fatalf("with no MaxAge every sample counts: %v", all)
+	}
+}

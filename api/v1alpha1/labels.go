@@ -1,0 +1,15 @@
+package v1alpha1
+
+// Keys streamscaler writes on the pods of a scaled CloneSet. The state label is the
+// contract with dispatchers: a Service or load balancer that selects
+// StateLabel=allocated sends new streams only to pods that may take them.
+const (
+	// StateLabel holds the pod's business state: init, allocated, tombstone or deletable.
+	StateLabel = "streamscaler.io/state"
+	// StateSinceAnnotation holds when the pod entered its state (RFC 3339).
+	StateSinceAnnotation = "streamscaler.io/state-since"
+	// EvictedStreamsAnnotation holds how many streams were evicted at the drain timeout.
+	EvictedStreamsAnnotation = "streamscaler.io/evicted-streams"
+	// PolicyAnnotation names the ScalingPolicy that manages the pod's state.
+	PolicyAnnotation = "streamscaler.io/policy"
+)

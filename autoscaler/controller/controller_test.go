@@ -1,0 +1,587 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/streamscaler/streamscaler/adapters/annotations"
+	"github.com/streamscaler/streamscaler/adapters/kruise"
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler/controller"
+	"github.com/streamscaler/streamscaler/internal/testcluster"
+)
+
+// These tests run the controller against a real kube-apiserver and etcd, with the real
+// OpenKruise CloneSet controller creating and deleting the pods. The tests stand in for
+// the kubelet (pod readiness) and for the media servers (stream counts, written as the
+// annotations the annotations metrics source reads).
+
+const waitFor = 60 * time.Second
+
+type env struct {
+	t  *testing.T
+	c  *testcluster.Cluster
+	ns string
+}
+
+func TestController(t *testing.T) {
+	ctrl.SetLogger(logr.Discard()) // failures are told by the assertions and kruise-manager's log
+	c := testcluster.ForTest(t)
+	for _, tc := range []struct {
+		name string
+		run  func(*env)
+	}{
+		{"scale-out raises replicas and new pods go init then allocated", scaleOut},
+		{"scale-in tombstones the least-loaded pod and deletes exactly it once drained", scaleIn},
+		{"load rising during a drain revives the pod and creates none", revive},
+		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
+		{"a controller killed mid-drain is replaced and finishes the drain", restartMidDrain},
+		{"a conflicting CloneSet update is retried, not clobbered", conflict},
+		{"a paused policy changes nothing but its status", paused},
+		{"a dry-run policy reports its decision and changes nothing else", dryRun},
+		{"a policy whose CloneSet does not exist says so in a condition", missingTarget},
+		{"the API server rejects invalid policies with a clear message", invalidPolicies},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, c: c, ns: fmt.Sprintf("t%d", time.Now().UnixNano()%1e9)}
+			if err := c.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
+				t.Fatal(err)
+			}
+			tc.run(e)
+		})
+	}
+}
+
+// recordingEvictor remembers what it was asked to evict.
+type recordingEvictor struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (r *recordingEvictor) Evict(_ context.Context, _ *v1alpha1.ScalingPolicy, p *corev1.Pod, left int) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.calls == nil {
+		r.calls = map[string]int{}
+	}
+	r.calls[p.Name] += left
+	return left, nil
+}
+
+func (r *recordingEvictor) get(name string) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.calls[name]
+	return n, ok
+}
+
+// conflictingTarget makes one competing write to the CloneSet just before the
+// controller's first update, as another operator or a GitOps tool would.
+type conflictingTarget struct {
+	controller.ScaleTarget
+	c         client.Client
+	mu        sync.Mutex
+	done      bool
+	conflicts int
+}
+
+func (f *conflictingTarget) Scale(ctx context.Context, cs *kruisev1alpha1.CloneSet, replicas int32, names []string) error {
+	f.mu.Lock()
+	if !f.done {
+		f.done = true
+		var cur kruisev1alpha1.CloneSet
+		if err := f.c.Get(ctx, client.ObjectKeyFromObject(cs), &cur); err != nil {
+			f.mu.Unlock()
+			return err
+		}
+		if cur.Labels == nil {
+			cur.Labels = map[string]string{}
+		}
+		cur.Labels["team"] = "live-ops"
+		if err := f.c.Update(ctx, &cur); err != nil {
+			f.mu.Unlock()
+			return err
+		}
+	}
+	f.mu.Unlock()
+	err := f.ScaleTarget.Scale(ctx, cs, replicas, names)
+	if apierrors.IsConflict(err) {
+		f.mu.Lock()
+		f.conflicts++
+		f.mu.Unlock()
+	}
+	return err
+}
+
+// startController runs a controller manager until the returned stop is called.
+func (e *env) startController(evictor controller.Evictor, wrap func(controller.ScaleTarget) controller.ScaleTarget) (stop func()) {
+	e.t.Helper()
+	mgr, err := ctrl.NewManager(e.c.Config, ctrl.Options{
+		Scheme:                 e.c.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var target controller.ScaleTarget = &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}
+	if wrap != nil {
+		target = wrap(target)
+	}
+	if evictor == nil {
+		evictor = controller.NoEviction{}
+	}
+	r := &controller.Reconciler{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Target: target,
+		Metrics:  &annotations.Source{},
+		Evictors: map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
+		Clock:    clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("controller stopped with %v", err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// cloneSet creates a CloneSet of n pods and marks them Ready, each with its streams.
+func (e *env) cloneSet(streams ...int) []corev1.Pod {
+	e.t.Helper()
+	ctx := context.Background()
+	labels := map[string]string{"app": "srs-edge"}
+	cs := &kruisev1alpha1.CloneSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "srs-edge", Namespace: e.ns},
+		Spec: kruisev1alpha1.CloneSetSpec{
+			Replicas: ptr.To(int32(len(streams))),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "srs", Image: "registry.invalid/ossrs/srs:5"}}},
+			},
+		},
+	}
+	if err := e.c.Client.Create(ctx, cs); err != nil {
+		e.t.Fatal(err)
+	}
+	var pods []corev1.Pod
+	e.eventually("the CloneSet's pods exist", func() (bool, string) {
+		pods = e.pods()
+		return len(pods) == len(streams), fmt.Sprintf("%d pods", len(pods))
+	})
+	for i := range pods {
+		e.setStreams(pods[i].Name, streams[i])
+		e.ready(pods[i].Name)
+	}
+	return e.pods()
+}
+
+func (e *env) ready(name string) {
+	e.t.Helper()
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}
+	if err := e.c.SetPodReady(context.Background(), p); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// setStreams is the media server reporting its player count.
+func (e *env) setStreams(name string, n int) {
+	e.t.Helper()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"%d",%q:"%d"}}}`, annotations.Prefix+string(v1alpha1.MetricPullStreams), n, annotations.Prefix+string(v1alpha1.MetricBandwidth), n*2500000)
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}
+	if err := e.c.Client.Patch(context.Background(), p, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// pods lists the CloneSet's pods that are not being deleted, by name.
+func (e *env) pods() []corev1.Pod {
+	e.t.Helper()
+	var list corev1.PodList
+	if err := e.c.Client.List(context.Background(), &list, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (e *env) podByName(name string) (corev1.Pod, bool) {
+	for _, p := range e.pods() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return corev1.Pod{}, false
+}
+
+func (e *env) state(name string) string {
+	p, ok := e.podByName(name)
+	if !ok {
+		return "(gone)"
+	}
+	return p.Labels[v1alpha1.StateLabel]
+}
+
+func (e *env) cs() kruisev1alpha1.CloneSet {
+	e.t.Helper()
+	var cs kruisev1alpha1.CloneSet
+	if err := e.c.Client.Get(context.Background(), types.NamespacedName{Namespace: e.ns, Name: "srs-edge"}, &cs); err != nil {
+		e.t.Fatal(err)
+	}
+	return cs
+}
+
+func (e *env) policy(mutate func(*v1alpha1.ScalingPolicySpec)) *v1alpha1.ScalingPolicy {
+	e.t.Helper()
+	target := resource.MustParse("10")
+	p := &v1alpha1.ScalingPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "edge", Namespace: e.ns},
+		Spec: v1alpha1.ScalingPolicySpec{
+			TargetRef: v1alpha1.TargetRef{Name: "srs-edge"}, MinReplicas: ptr.To(int32(1)), MaxReplicas: 10,
+			Metrics:    []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &target}}},
+			SyncPeriod: &metav1.Duration{Duration: time.Second},
+			Behavior: &v1alpha1.Behavior{ScaleDown: &v1alpha1.ScalingRules{
+				StabilizationWindowSeconds: ptr.To(int32(0)),
+				Policies:                   []v1alpha1.RatePolicy{{Type: v1alpha1.RatePods, Value: 1, PeriodSeconds: 1}},
+			}},
+		},
+	}
+	if mutate != nil {
+		mutate(&p.Spec)
+	}
+	if err := e.c.Client.Create(context.Background(), p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) getPolicy() v1alpha1.ScalingPolicy {
+	e.t.Helper()
+	var p v1alpha1.ScalingPolicy
+	if err := e.c.Client.Get(context.Background(), types.NamespacedName{Namespace: e.ns, Name: "edge"}, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) eventually(what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("waited %s for %s; last: %s", waitFor, what, last)
+}
+
+// consistently checks cond for a while: used to show that something does NOT happen.
+func (e *env) consistently(what string, d time.Duration, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if ok, msg := cond(); !ok {
+			e.t.Fatalf("%s stopped holding: %s", what, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func uids(pods []corev1.Pod) map[string]types.UID {
+	m := map[string]types.UID{}
+	for _, p := range pods {
+		m[p.Name] = p.UID
+	}
+	return m
+}
+
+func states(e *env) string {
+	var b strings.Builder
+	for _, p := range e.pods() {
+		fmt.Fprintf(&b, "%s=%s ", p.Name, p.Labels[v1alpha1.StateLabel])
+	}
+	return b.String()
+}
+
+func scaleOut(e *env) {
+	first := e.cloneSet(25)[0].Name
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("replicas raised to ceil(25/10)=3", func() (bool, string) {
+		cs := e.cs()
+		return *cs.Spec.Replicas == 3, fmt.Sprintf("replicas %d", *cs.Spec.Replicas)
+	})
+	e.eventually("kruise creates the 2 new pods and the controller marks them init", func() (bool, string) {
+		n := 0
+		for _, p := range e.pods() {
+			if p.Name != first && p.Labels[v1alpha1.StateLabel] == "init" {
+				n++
+			}
+		}
+		return n == 2, states(e)
+	})
+	for _, p := range e.pods() {
+		if p.Name != first {
+			e.setStreams(p.Name, 0)
+			e.ready(p.Name)
+		}
+	}
+	e.eventually("ready pods become allocated", func() (bool, string) {
+		for _, p := range e.pods() {
+			if p.Labels[v1alpha1.StateLabel] != "allocated" {
+				return false, states(e)
+			}
+		}
+		return len(e.pods()) == 3, states(e)
+	})
+	e.eventually("status reports the decision", func() (bool, string) {
+		st := e.getPolicy().Status
+		return st.DesiredReplicas == 3 && st.Pods.Allocated == 3 && st.CurrentReplicas == 3, fmt.Sprintf("%+v", st)
+	})
+}
+
+// drainOne sets up 4 pods with 12, 3, 9 and 1 streams (25 in all, asking for 3 pods)
+// and waits until the one with 1 stream is tombstoned.
+func drainOne(e *env, mutate func(*v1alpha1.ScalingPolicySpec), evictor controller.Evictor) (pods []corev1.Pod, victim string, stop func()) {
+	pods = e.cloneSet(12, 3, 9, 1)
+	victim = pods[3].Name
+	e.policy(mutate)
+	stop = e.startController(evictor, nil)
+	e.eventually("the pod with the fewest streams is tombstoned", func() (bool, string) {
+		return e.state(victim) == "tombstone", states(e)
+	})
+	return pods, victim, stop
+}
+
+func scaleIn(e *env) {
+	before, victim, _ := drainOne(e, nil, nil)
+	for _, p := range before {
+		if p.Name != victim && e.state(p.Name) != "allocated" {
+			e.t.Fatalf("only %s should drain: %s", victim, states(e))
+		}
+	}
+	e.consistently("a pod with a stream left is not deleted", 3*time.Second, func() (bool, string) {
+		cs := e.cs()
+		_, there := e.podByName(victim)
+		return there && *cs.Spec.Replicas == 4 && len(cs.Spec.ScaleStrategy.PodsToDelete) == 0, fmt.Sprintf("replicas %d podsToDelete %v", *cs.Spec.Replicas, cs.Spec.ScaleStrategy.PodsToDelete)
+	})
+	e.setStreams(victim, 0)
+	e.eventually("the drained pod is deleted by kruise", func() (bool, string) {
+		_, there := e.podByName(victim)
+		return !there && *e.cs().Spec.Replicas == 3, states(e)
+	})
+	after := uids(e.pods())
+	if len(after) != 3 {
+		e.t.Fatalf("want the 3 other pods, have %v", after)
+	}
+	for _, p := range before {
+		if p.Name != victim && after[p.Name] != p.UID {
+			e.t.Fatalf("pod %s changed or went: before %s, now %v", p.Name, p.UID, after)
+		}
+	}
+	e.consistently("no pod is created or deleted after the scale-in", 3*time.Second, func() (bool, string) {
+		now := uids(e.pods())
+		return len(now) == 3 && fmt.Sprint(now) == fmt.Sprint(after), fmt.Sprint(now)
+	})
+}
+
+func revive(e *env) {
+	before, victim, _ := drainOne(e, nil, nil)
+	// 30+3+9 on the allocated pods and 1 on the draining one: 43 streams ask for 5 pods.
+	// Keep the rise to 4 pods (35 streams) so the draining pod alone covers it.
+	e.setStreams(before[0].Name, 22)
+	e.eventually("the tombstoned pod is revived", func() (bool, string) {
+		return e.state(victim) == "allocated", states(e)
+	})
+	e.consistently("no new pod while a revived one covers the rise", 3*time.Second, func() (bool, string) {
+		now := uids(e.pods())
+		return len(now) == 4 && *e.cs().Spec.Replicas == 4 && fmt.Sprint(now) == fmt.Sprint(uids(before)), fmt.Sprint(now)
+	})
+}
+
+func drainTimeout(e *env) {
+	ev := &recordingEvictor{}
+	_, victim, _ := drainOne(e, func(s *v1alpha1.ScalingPolicySpec) {
+		s.Tombstone = &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: 3 * time.Second}}
+	}, ev)
+	e.setStreams(victim, 2) // two viewers who never leave
+	e.eventually("the evictor is called with what is left and the pod goes", func() (bool, string) {
+		n, called := ev.get(victim)
+		_, there := e.podByName(victim)
+		return called && n == 2 && !there, fmt.Sprintf("evicted %d (called %v), pod there %v", n, called, there)
+	})
+	var events corev1.EventList
+	e.eventually("an Evicted event records the count", func() (bool, string) {
+		if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, ev := range events.Items {
+			if ev.Reason == "Evicted" && strings.Contains(ev.Message, "2 streams evicted") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(events.Items))
+	})
+}
+
+func restartMidDrain(e *env) {
+	before, victim, stop := drainOne(e, nil, nil)
+	stop() // the controller dies with the pod still draining
+	e.setStreams(victim, 0)
+	time.Sleep(2 * time.Second)
+	if _, there := e.podByName(victim); !there || *e.cs().Spec.Replicas != 4 {
+		e.t.Fatalf("with no controller nothing should move: %s replicas %d", states(e), *e.cs().Spec.Replicas)
+	}
+	e.startController(nil, nil)
+	e.eventually("the new controller finishes the drain", func() (bool, string) {
+		_, there := e.podByName(victim)
+		return !there && *e.cs().Spec.Replicas == 3, states(e)
+	})
+	e.consistently("nothing else is deleted", 3*time.Second, func() (bool, string) {
+		now := uids(e.pods())
+		for _, p := range before {
+			if p.Name != victim && now[p.Name] != p.UID {
+				return false, fmt.Sprint(now)
+			}
+		}
+		return len(now) == 3, fmt.Sprint(now)
+	})
+}
+
+func conflict(e *env) {
+	e.cloneSet(25)
+	e.policy(nil)
+	var ct *conflictingTarget
+	e.startController(nil, func(t controller.ScaleTarget) controller.ScaleTarget {
+		ct = &conflictingTarget{ScaleTarget: t, c: e.c.Client}
+		return ct
+	})
+	e.eventually("the controller's scale-out lands after the conflict", func() (bool, string) {
+		cs := e.cs()
+		return *cs.Spec.Replicas == 3, fmt.Sprintf("replicas %d labels %v", *cs.Spec.Replicas, cs.Labels)
+	})
+	if cs := e.cs(); cs.Labels["team"] != "live-ops" {
+		e.t.Fatalf("the other writer's label was clobbered: %v", cs.Labels)
+	}
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if ct.conflicts == 0 {
+		e.t.Fatal("the competing write should have made the first update conflict")
+	}
+}
+
+func unchanged(e *env, before []corev1.Pod, what string) {
+	e.consistently(what, 4*time.Second, func() (bool, string) {
+		now := e.pods()
+		for _, p := range now {
+			if _, ok := p.Labels[v1alpha1.StateLabel]; ok {
+				return false, "a pod was labelled: " + states(e)
+			}
+		}
+		return len(now) == len(before) && *e.cs().Spec.Replicas == int32(len(before)), fmt.Sprintf("%d pods, replicas %d", len(now), *e.cs().Spec.Replicas)
+	})
+}
+
+func paused(e *env) {
+	before := e.cloneSet(25)
+	e.policy(func(s *v1alpha1.ScalingPolicySpec) { s.Paused = true })
+	e.startController(nil, nil)
+	e.eventually("status says paused", func() (bool, string) {
+		c := meta.FindStatusCondition(e.getPolicy().Status.Conditions, v1alpha1.ConditionAbleToScale)
+		return c != nil && c.Reason == "Paused" && c.Status == metav1.ConditionFalse, fmt.Sprintf("%+v", c)
+	})
+	unchanged(e, before, "a paused policy leaves pods and CloneSet alone")
+}
+
+func dryRun(e *env) {
+	before := e.cloneSet(25)
+	e.policy(func(s *v1alpha1.ScalingPolicySpec) { s.DryRun = true })
+	e.startController(nil, nil)
+	e.eventually("status reports what would be done", func() (bool, string) {
+		st := e.getPolicy().Status
+		return st.DesiredReplicas == 3 && len(st.CurrentMetrics) == 1, fmt.Sprintf("%+v", st)
+	})
+	unchanged(e, before, "a dry-run policy leaves pods and CloneSet alone")
+}
+
+func missingTarget(e *env) {
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("AbleToScale is False with TargetNotFound", func() (bool, string) {
+		c := meta.FindStatusCondition(e.getPolicy().Status.Conditions, v1alpha1.ConditionAbleToScale)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "TargetNotFound" && strings.Contains(c.Message, `"srs-edge" not found`), fmt.Sprintf("%+v", c)
+	})
+}
+
+func invalidPolicies(e *env) {
+	cases := []struct {
+		name   string
+		mutate func(*v1alpha1.ScalingPolicySpec)
+		msg    string
+	}{
+		{"min above max", func(s *v1alpha1.ScalingPolicySpec) { s.MinReplicas = ptr.To(int32(20)) }, "minReplicas must not exceed maxReplicas"},
+		{"duplicate metric", func(s *v1alpha1.ScalingPolicySpec) { s.Metrics = append(s.Metrics, s.Metrics[0]) }, "each metric may appear only once"},
+		{"zero target", func(s *v1alpha1.ScalingPolicySpec) {
+			q := resource.MustParse("0")
+			s.Metrics[0].Target.AverageValue = &q
+		}, "averageValue must be greater than zero"},
+		{"cpu without utilization", func(s *v1alpha1.ScalingPolicySpec) { s.Metrics[0].Type = v1alpha1.MetricCPU }, "cpu and memory take target.averageUtilization"},
+		{"sync period of a millisecond", func(s *v1alpha1.ScalingPolicySpec) { s.SyncPeriod = &metav1.Duration{Duration: time.Millisecond} }, "syncPeriod must be between 1s and 10m"},
+	}
+	for _, c := range cases {
+		q := resource.MustParse("10")
+		p := &v1alpha1.ScalingPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "bad", Namespace: e.ns},
+			Spec: v1alpha1.ScalingPolicySpec{TargetRef: v1alpha1.TargetRef{Name: "x"}, MaxReplicas: 10,
+				Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &q}}}},
+		}
+		c.mutate(&p.Spec)
+		err := e.c.Client.Create(context.Background(), p)
+		if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), c.msg) {
+			e.t.Errorf("%s: got %v, want Invalid with %q", c.name, err, c.msg)
+			_ = e.c.Client.Delete(context.Background(), p)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+)
+
+// MetricsSource returns the latest valid samples per pod name and metric key. A pod or
+// key left out is missing; the decision core never scales in on missing data.
+type MetricsSource interface {
+	Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error)
+}
+
+// ScaleTarget reads and resizes the CloneSet.
+type ScaleTarget interface {
+	// Get returns the CloneSet; a missing one matches apierrors.IsNotFound.
+	Get(ctx context.Context, key types.NamespacedName) (*kruisev1alpha1.CloneSet, error)
+	// Scale sets replicas and names podsToDelete in one update guarded by the
+	// CloneSet's resourceVersion; a concurrent change fails it with a conflict.
+	Scale(ctx context.Context, cs *kruisev1alpha1.CloneSet, replicas int32, podsToDelete []string) error
+}
+
+// Evictor ends what is left on a tombstoned pod at its drain timeout, as gently as the
+// server allows, and returns how many streams it cut.
+type Evictor interface {
+	Evict(ctx context.Context, policy *v1alpha1.ScalingPolicy, pod *corev1.Pod, streamsLeft int) (int, error)
+}
+
+// Clock tells the time (k8s.io/utils/clock.RealClock in production).
+type Clock interface{ Now() time.Time }
+
+// NoEviction is the evictor for evictionAction none: it cuts nothing itself, and the
+// streams left end when the pod is deleted, so they are counted as cut.
+type NoEviction struct{}
+
+// Evict returns streamsLeft.
+func (NoEviction) Evict(_ context.Context, _ *v1alpha1.ScalingPolicy, _ *corev1.Pod, streamsLeft int) (int, error) {
+	return streamsLeft, nil
+}

@@ -1,0 +1,98 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler"
+	"github.com/streamscaler/streamscaler/statemachine"
+)
+
+func setCondition(st *v1alpha1.ScalingPolicyStatus, gen int64, typ string, ok bool, reason, msg string) {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status, ObservedGeneration: gen, Reason: reason, Message: msg})
+}
+
+// fillStatus records what this pass saw and decided.
+func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, pods []*pod, rec *autoscaler.Recommendation, metricsErr error) {
+	gen := policy.Generation
+	st.CurrentReplicas = ptrValue(cs.Spec.Replicas)
+	st.Pods = v1alpha1.PodStateCounts{}
+	for _, p := range pods {
+		switch p.stored.state {
+		case statemachine.Init:
+			st.Pods.Init++
+		case statemachine.Allocated:
+			st.Pods.Allocated++
+		case statemachine.Tombstone:
+			st.Pods.Tombstone++
+		case statemachine.Deletable:
+			st.Pods.Deletable++
+		}
+	}
+	switch {
+	case policy.Spec.Paused:
+		setCondition(st, gen, v1alpha1.ConditionAbleToScale, false, "Paused", "spec.paused is set: no pod or CloneSet is changed")
+	case policy.Spec.DryRun:
+		setCondition(st, gen, v1alpha1.ConditionAbleToScale, true, "DryRun", "spec.dryRun is set: decisions are reported here and in events, not applied")
+	default:
+		setCondition(st, gen, v1alpha1.ConditionAbleToScale, true, "ReadyForNewScale", fmt.Sprintf("CloneSet %s can be scaled", cs.Name))
+	}
+	if rec == nil {
+		return
+	}
+	st.DesiredReplicas = rec.Replicas
+	for _, c := range autoscaler.Conditions(*rec, gen) {
+		meta.SetStatusCondition(&st.Conditions, c)
+	}
+	if metricsErr != nil {
+		setCondition(st, gen, v1alpha1.ConditionScalingActive, false, string(autoscaler.ReasonFailedGetMetrics), fmt.Sprintf("reading metrics: %v", metricsErr))
+	}
+	st.CurrentMetrics = st.CurrentMetrics[:0]
+	for i, m := range rec.Metrics {
+		ms := v1alpha1.MetricStatus{Type: m.Type, Name: policy.Spec.Metrics[i].Name, MissingPods: int32(m.Missing)}
+		if m.Valid {
+			ms.Total = quantity(m.Total)
+			if rec.Current > 0 {
+				ms.AveragePerServingPod = quantity(m.Total / float64(rec.Current))
+			}
+			d := m.Desired
+			ms.DesiredReplicas = &d
+		}
+		st.CurrentMetrics = append(st.CurrentMetrics, ms)
+	}
+}
+
+func quantity(v float64) *resource.Quantity {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	if math.Abs(v) >= 1e12 {
+		return resource.NewQuantity(int64(math.Round(v)), resource.DecimalSI) // milli-units would overflow
+	}
+	return resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI)
+}
+
+// writeStatus updates the status subresource when it changed.
+func (r *Reconciler) writeStatus(ctx context.Context, policy *v1alpha1.ScalingPolicy, st *v1alpha1.ScalingPolicyStatus) error {
+	if equality.Semantic.DeepEqual(&policy.Status, st) {
+		return nil
+	}
+	updated := policy.DeepCopy()
+	updated.Status = *st
+	if err := r.Client.Status().Update(ctx, updated); err != nil {
+		return fmt.Errorf("updating status: %w", err)
+	}
+	return nil
+}

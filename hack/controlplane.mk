@@ -1,0 +1,50 @@
+# The real local control plane of the controller integration tests (internal/testcluster):
+# kube-apiserver, etcd and kruise-manager, each built from the Go module proxy by a wrapper
+# module under hack/ that pins its version. Included by the top-level Makefile, which defines BIN.
+# A binary is rebuilt only when its wrapper's go.mod or go.sum is newer than it.
+
+BIN ?= $(CURDIR)/bin
+
+# The folder of this fragment, so that it also works when included from elsewhere.
+CONTROLPLANE_HACK := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# GOWORK=off: each wrapper is its own module, whatever workspace surrounds it.
+CONTROLPLANE_GO := GOWORK=off go
+
+##@ Control plane
+
+.PHONY: controlplane
+controlplane: $(BIN)/k8s/kube-apiserver $(BIN)/k8s/etcd $(BIN)/kruise-manager $(BIN)/kruise/webhook/manifests.yaml ## Build kube-apiserver, etcd and kruise-manager into bin/ (cached).
+
+# Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
+# pinned in hack/kube/go.mod is stamped in.
+$(BIN)/k8s/kube-apiserver: $(CONTROLPLANE_HACK)/kube/go.mod $(CONTROLPLANE_HACK)/kube/go.sum
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_HACK)/kube && \
+	v=$$($(CONTROLPLANE_GO) list -m -f '{{.Version}}' k8s.io/kubernetes) && \
+	major=$$(echo "$$v" | cut -d. -f1 | tr -d v) && minor=$$(echo "$$v" | cut -d. -f2) && \
+	$(CONTROLPLANE_GO) build -trimpath -o $@.tmp \
+		-ldflags "-X k8s.io/component-base/version.gitVersion=$$v -X k8s.io/component-base/version.gitMajor=$$major -X k8s.io/component-base/version.gitMinor=$$minor -X k8s.io/component-base/version.gitTreeState=clean" \
+		k8s.io/kubernetes/cmd/kube-apiserver
+	mv -f $@.tmp $@ && touch $@
+
+$(BIN)/k8s/etcd: $(CONTROLPLANE_HACK)/etcd/go.mod $(CONTROLPLANE_HACK)/etcd/go.sum
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_HACK)/etcd && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp go.etcd.io/etcd/server/v3
+	mv -f $@.tmp $@ && touch $@
+
+$(BIN)/kruise-manager: $(CONTROLPLANE_HACK)/kruise/go.mod $(CONTROLPLANE_HACK)/kruise/go.sum
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_HACK)/kruise && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp github.com/openkruise/kruise
+	mv -f $@.tmp $@ && touch $@
+
+# The Kruise CRDs and webhook manifests the harness installs, copied from the pinned kruise
+# module into bin/ (never into the repository).
+$(BIN)/kruise/webhook/manifests.yaml: $(CONTROLPLANE_HACK)/kruise/go.mod $(CONTROLPLANE_HACK)/kruise/go.sum
+	cd $(CONTROLPLANE_HACK)/kruise && $(CONTROLPLANE_GO) mod download github.com/openkruise/kruise
+	dir=$$(cd $(CONTROLPLANE_HACK)/kruise && $(CONTROLPLANE_GO) list -m -f '{{.Dir}}' github.com/openkruise/kruise) && \
+	test -n "$$dir" && \
+	rm -rf $(BIN)/kruise/crd $(BIN)/kruise/webhook && mkdir -p $(BIN)/kruise/crd $(BIN)/kruise/webhook && \
+	cp "$$dir"/config/crd/bases/*.yaml $(BIN)/kruise/crd/ && \
+	cp "$$dir"/config/webhook/manifests.yaml $@.tmp && \
+	chmod -R u+w $(BIN)/kruise && mv -f $@.tmp $@
