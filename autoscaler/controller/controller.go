@@ -291,6 +291,7 @@ func (r *Reconciler) applyStep(ctx context.Context, policy *v1alpha1.ScalingPoli
 	if s.Evict {
 		ev := r.Evictors[policy.Spec.Eviction()]
 		if ev == nil {
+			r.event(policy, corev1.EventTypeWarning, "EvictorUnavailable", "Evict", "evictionAction %s is not available in this controller; pod %s is removed with its streams as with none", policy.Spec.Eviction(), p.obj.Name)
 			ev = NoEviction{}
 		}
 		cut, err := ev.Evict(ctx, policy, p.obj, int(math.Round(s.Streams)))
