@@ -2,13 +2,13 @@ package annotations
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -28,30 +28,42 @@ type Source struct {
 }
 
 // Samples returns, per pod name, the valid samples of the given metric keys. A value
-// that does not parse, is NaN, infinite or negative, or is older than MaxAge is left
+// that does not parse, is NaN, infinite or negative, or is older than MaxAge (by
+// TimeAnnotation; a sample without a time counts as stale when MaxAge is set) is left
 // out, which the decision core treats as missing.
 func (s *Source) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
-	out := make(map[string]map[string]float64, len(pods))
+	var raw []samples.Sample
+	names := make([]string, 0, len(pods))
+	var now time.Time
+	if s.Now != nil {
+		now = s.Now()
+	}
 	for _, p := range pods {
-		if s.MaxAge > 0 && s.Now != nil {
-			at, err := time.Parse(time.RFC3339, p.Annotations[TimeAnnotation])
-			if err != nil || s.Now().Sub(at) > s.MaxAge {
-				continue
+		names = append(names, p.Name)
+		var at time.Time
+		if s.MaxAge > 0 {
+			t, err := time.Parse(time.RFC3339, p.Annotations[TimeAnnotation])
+			if err != nil {
+				continue // undated samples cannot be shown to be fresh
 			}
+			at = t
 		}
-		values := map[string]float64{}
 		for _, k := range keys {
-			raw, ok := p.Annotations[Prefix+k]
+			text, ok := p.Annotations[Prefix+k]
 			if !ok {
 				continue
 			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+			if err != nil {
 				continue
 			}
-			values[k] = v
+			raw = append(raw, samples.Sample{Pod: p.Name, Key: k, Value: v, Time: at})
 		}
-		out[p.Name] = values
 	}
+	maxAge := s.MaxAge
+	if s.Now == nil {
+		maxAge = 0
+	}
+	out, _ := samples.Collect(raw, names, now, maxAge)
 	return out, nil
 }

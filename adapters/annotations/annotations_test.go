@@ -33,9 +33,11 @@ func TestSamples(t *testing.T) {
 		"good":     {"pullStreams": 42, "bandwidth": 1.05e8},
 		"garbage":  {},
 		"infinite": {},
+		"stale":    {},
+		"undated":  {},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %v, want %v (stale and undated pods are missing entirely)", got, want)
+		t.Fatalf("got %v, want %v (stale and undated samples are missing)", got, want)
 	}
 	all, _ := (&Source{}).Samples(context.Background(), nil, pods[3:], []string{"pullStreams"})
 	if all["stale"]["pullStreams"] != 7 || all["undated"]["pullStreams"] != 7 {

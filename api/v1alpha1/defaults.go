@@ -134,3 +134,44 @@ func (m MetricSpec) TargetValue() float64 {
 	}
 	return 0
 }
+
+// Defaults of the metrics source and fallback.
+const (
+	DefaultMaxSampleAge       = 2 * time.Minute
+	DefaultFailureThreshold   = int32(3)
+	DefaultPrometheusPodLabel = "pod"
+	DefaultSRSPort            = int32(1985)
+)
+
+// SourceType returns metricsSource.type, or def (the controller's default) when unset.
+func (s *ScalingPolicySpec) SourceType(def MetricsSourceType) MetricsSourceType {
+	if s.MetricsSource == nil || s.MetricsSource.Type == "" {
+		return def
+	}
+	return s.MetricsSource.Type
+}
+
+// SampleMaxAge returns metricsSource.maxSampleAge or its default.
+func (s *ScalingPolicySpec) SampleMaxAge() time.Duration {
+	if s.MetricsSource == nil || s.MetricsSource.MaxSampleAge == nil {
+		return DefaultMaxSampleAge
+	}
+	return s.MetricsSource.MaxSampleAge.Duration
+}
+
+// FailureThreshold returns fallback.failureThreshold or its default.
+func (s *ScalingPolicySpec) FailureThreshold() int32 {
+	if s.Fallback == nil || s.Fallback.FailureThreshold == nil {
+		return DefaultFailureThreshold
+	}
+	return *s.Fallback.FailureThreshold
+}
+
+// FallbackReplicas returns the serving count to move to after repeated failures, and
+// false for hold.
+func (s *ScalingPolicySpec) FallbackReplicas() (int32, bool) {
+	if s.Fallback == nil || s.Fallback.Action != FallbackFixed || s.Fallback.Replicas == nil {
+		return 0, false
+	}
+	return *s.Fallback.Replicas, true
+}

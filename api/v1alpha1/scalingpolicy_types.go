@@ -195,6 +195,105 @@ type TombstoneSpec struct {
 	EvictionAction EvictionAction `json:"evictionAction,omitempty"`
 }
 
+// MetricsSourceType names where per-pod samples come from.
+// +kubebuilder:validation:Enum=prometheus;srs;metricsAPI;annotations
+type MetricsSourceType string
+
+const (
+	// SourcePrometheus queries a Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+	SourcePrometheus MetricsSourceType = "prometheus"
+	// SourceSRS reads each pod's SRS HTTP API.
+	SourceSRS MetricsSourceType = "srs"
+	// SourceMetricsAPI reads metrics.k8s.io (CPU and memory only).
+	SourceMetricsAPI MetricsSourceType = "metricsAPI"
+	// SourceAnnotations reads streamscaler.io/metric.<key> pod annotations.
+	SourceAnnotations MetricsSourceType = "annotations"
+)
+
+// SecretKeyRef names a key of a Secret in the policy's namespace.
+type SecretKeyRef struct {
+	// name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+}
+
+// PrometheusSource configures the Prometheus source for one policy.
+type PrometheusSource struct {
+	// address of the query API, such as http://prometheus.monitoring:9090; default: the
+	// controller's --prometheus-address.
+	// +kubebuilder:validation:Pattern=`^https?://`
+	// +optional
+	Address string `json:"address,omitempty"`
+	// podLabel is the series label that names the pod. Default "pod".
+	// +optional
+	PodLabel string `json:"podLabel,omitempty"`
+	// queries override the built-in PromQL per metric key (bandwidth, pullStreams, cpu,
+	// custom/<name>, ...). In a query, $namespace and $pods are replaced by the policy's
+	// namespace and a regular expression matching the target's pod names.
+	// +optional
+	Queries map[string]string `json:"queries,omitempty"`
+	// bearerTokenSecretRef holds a bearer token for the query API.
+	// +optional
+	BearerTokenSecretRef *SecretKeyRef `json:"bearerTokenSecretRef,omitempty"`
+}
+
+// SRSSource configures the SRS HTTP API source.
+type SRSSource struct {
+	// port of the SRS HTTP API on each pod. Default 1985.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
+// MetricsSourceSpec says where this policy's samples come from.
+type MetricsSourceSpec struct {
+	// type of the source; default: the controller's --metrics-source.
+	// +optional
+	Type MetricsSourceType `json:"type,omitempty"`
+	// prometheus settings, for type prometheus.
+	// +optional
+	Prometheus *PrometheusSource `json:"prometheus,omitempty"`
+	// srs settings, for type srs.
+	// +optional
+	SRS *SRSSource `json:"srs,omitempty"`
+	// maxSampleAge: older samples count as missing. Default 2m.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="maxSampleAge must be between 1s and 1h"
+	// +optional
+	MaxSampleAge *metav1.Duration `json:"maxSampleAge,omitempty"`
+}
+
+// FallbackAction is what happens after a metrics source keeps failing.
+// +kubebuilder:validation:Enum=hold;fixed
+type FallbackAction string
+
+const (
+	// FallbackHold keeps the serving fleet as it is.
+	FallbackHold FallbackAction = "hold"
+	// FallbackFixed moves the serving fleet to fallback.replicas (scale-in still drains).
+	FallbackFixed FallbackAction = "fixed"
+)
+
+// FallbackSpec says what to do when the metrics source fails.
+// +kubebuilder:validation:XValidation:rule="self.action != 'fixed' || has(self.replicas)",message="fallback action fixed needs replicas"
+type FallbackSpec struct {
+	// failureThreshold is the number of consecutive failed reads before the fallback applies. Default 3.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	FailureThreshold *int32 `json:"failureThreshold,omitempty"`
+	// action: hold (default) or fixed.
+	// +optional
+	Action FallbackAction `json:"action,omitempty"`
+	// replicas for action fixed.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+}
+
 // ScalingPolicySpec says which CloneSet to scale and how.
 // +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="minReplicas must not exceed maxReplicas"
 // +kubebuilder:validation:XValidation:rule="self.metrics.all(m, self.metrics.exists_one(n, n.type == m.type && (m.type != 'custom' || n.name == m.name)))",message="each metric may appear only once (custom metrics once per name)"
@@ -219,6 +318,12 @@ type ScalingPolicySpec struct {
 	// tombstone configures draining before removal.
 	// +optional
 	Tombstone *TombstoneSpec `json:"tombstone,omitempty"`
+	// metricsSource says where samples come from.
+	// +optional
+	MetricsSource *MetricsSourceSpec `json:"metricsSource,omitempty"`
+	// fallback applies after the metrics source failed failureThreshold times in a row.
+	// +optional
+	Fallback *FallbackSpec `json:"fallback,omitempty"`
 	// syncPeriod is how often the policy is evaluated. Default 15s; between 1s and 10m.
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="syncPeriod must be between 1s and 10m"
 	// +optional

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -48,6 +49,41 @@ func (s *ScalingPolicySpec) Validate() field.ErrorList {
 		case "", EvictNone, EvictSRSKick, EvictHTTPHook:
 		default:
 			errs = append(errs, field.NotSupported(tp.Child("evictionAction"), t.EvictionAction, []string{string(EvictNone), string(EvictSRSKick), string(EvictHTTPHook)}))
+		}
+	}
+	if ms := s.MetricsSource; ms != nil {
+		mp := p.Child("metricsSource")
+		switch ms.Type {
+		case "", SourcePrometheus, SourceSRS, SourceMetricsAPI, SourceAnnotations:
+		default:
+			errs = append(errs, field.NotSupported(mp.Child("type"), ms.Type, []string{string(SourcePrometheus), string(SourceSRS), string(SourceMetricsAPI), string(SourceAnnotations)}))
+		}
+		if ms.MaxSampleAge != nil && (ms.MaxSampleAge.Duration < time.Second || ms.MaxSampleAge.Duration > time.Hour) {
+			errs = append(errs, field.Invalid(mp.Child("maxSampleAge"), ms.MaxSampleAge.Duration.String(), "must be between 1s and 1h"))
+		}
+		if pr := ms.Prometheus; pr != nil && pr.Address != "" && !strings.HasPrefix(pr.Address, "http://") && !strings.HasPrefix(pr.Address, "https://") {
+			errs = append(errs, field.Invalid(mp.Child("prometheus", "address"), pr.Address, "must start with http:// or https://"))
+		}
+		if sr := ms.SRS; sr != nil && sr.Port != 0 && (sr.Port < 1 || sr.Port > 65535) {
+			errs = append(errs, field.Invalid(mp.Child("srs", "port"), sr.Port, "must be between 1 and 65535"))
+		}
+	}
+	if fb := s.Fallback; fb != nil {
+		fp := p.Child("fallback")
+		if fb.FailureThreshold != nil && (*fb.FailureThreshold < 1 || *fb.FailureThreshold > 100) {
+			errs = append(errs, field.Invalid(fp.Child("failureThreshold"), *fb.FailureThreshold, "must be between 1 and 100"))
+		}
+		switch fb.Action {
+		case "", FallbackHold:
+		case FallbackFixed:
+			if fb.Replicas == nil {
+				errs = append(errs, field.Required(fp.Child("replicas"), "fallback action fixed needs replicas"))
+			}
+		default:
+			errs = append(errs, field.NotSupported(fp.Child("action"), fb.Action, []string{string(FallbackHold), string(FallbackFixed)}))
+		}
+		if fb.Replicas != nil && *fb.Replicas < 1 {
+			errs = append(errs, field.Invalid(fp.Child("replicas"), *fb.Replicas, "must be at least 1"))
 		}
 	}
 	if s.SyncPeriod != nil && (s.SyncPeriod.Duration < time.Second || s.SyncPeriod.Duration > 10*time.Minute) {

@@ -60,6 +60,7 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		goPath string
 	}{
 		{"the sample policy is valid", good, "", ""},
+		{"a full metrics source and fallback are valid", good + "  metricsSource:\n    type: prometheus\n    maxSampleAge: 90s\n    prometheus: {address: https://thanos.monitoring:9090, podLabel: pod_name, queries: {pullStreams: 'sum by (pod) (srs_clients{namespace=\"$namespace\"})'}, bearerTokenSecretRef: {name: prom, key: token}}\n  fallback: {failureThreshold: 5, action: fixed, replicas: 8}\n", "", ""},
 		{"min above max", mutate(t, "minReplicas: 2", "minReplicas: 80"), "minReplicas must not exceed maxReplicas", "spec.minReplicas"},
 		{"zero max", mutate(t, "maxReplicas: 50", "maxReplicas: 0"), "spec.maxReplicas", "spec.maxReplicas"},
 		{"the same metric twice", mutate(t, "    - type: cpu\n", "    - type: pullStreams\n      target: {averageValue: \"9\"}\n    - type: cpu\n"), "each metric may appear only once", "spec.metrics[1]"},
@@ -78,6 +79,12 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"sync period too short", good + "  syncPeriod: 100ms\n", "syncPeriod must be between 1s and 10m", "spec.syncPeriod"},
 		{"rate policy with zero value", good + "  behavior:\n    scaleUp:\n      policies: [{type: Pods, value: 0, periodSeconds: 15}]\n", "spec.behavior.scaleUp.policies[0].value", "spec.behavior.scaleUp.policies[0].value"},
 		{"unknown select policy", good + "  behavior:\n    scaleDown: {selectPolicy: Fastest}\n", "spec.behavior.scaleDown.selectPolicy", "spec.behavior.scaleDown.selectPolicy"},
+		{"unknown metrics source", good + "  metricsSource: {type: graphite}\n", "spec.metricsSource.type", "spec.metricsSource.type"},
+		{"sample age of a week", good + "  metricsSource: {maxSampleAge: 168h}\n", "maxSampleAge must be between 1s and 1h", "spec.metricsSource.maxSampleAge"},
+		{"prometheus address without a scheme", good + "  metricsSource: {prometheus: {address: prometheus:9090}}\n", "spec.metricsSource.prometheus.address", "spec.metricsSource.prometheus.address"},
+		{"SRS port out of range", good + "  metricsSource: {srs: {port: 70000}}\n", "spec.metricsSource.srs.port", "spec.metricsSource.srs.port"},
+		{"fixed fallback without replicas", good + "  fallback: {action: fixed}\n", "fallback action fixed needs replicas", "spec.fallback.replicas"},
+		{"zero failure threshold", good + "  fallback: {failureThreshold: 0}\n", "spec.fallback.failureThreshold", "spec.fallback.failureThreshold"},
 		{"tolerance above 100%", good + "  behavior:\n    scaleDown: {tolerancePercent: 150}\n", "spec.behavior.scaleDown.tolerancePercent", "spec.behavior.scaleDown.tolerancePercent"},
 	}
 	for _, c := range cases {

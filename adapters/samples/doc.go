@@ -1,0 +1,4 @@
+// Package samples holds the sample hygiene every metrics source shares: a sample that is
+// older than the staleness bound, NaN, infinite or negative is missing, and missing is
+// never zero. Sources collect raw samples and call Collect. It never imports autoscaler.
+package samples
