@@ -14,7 +14,7 @@ func Conditions(rec Recommendation, generation int64) []metav1.Condition {
 		Reason: "ValidMetricFound", Message: "the replica count is computed from the metrics",
 	}
 	if !rec.Active {
-		active.Status, active.Reason, active.Message = metav1.ConditionFalse, string(ReasonFailedGetMetrics), rec.Message
+		active.Status, active.Reason, active.Message = metav1.ConditionFalse, string(rec.Reason), rec.Message
 	}
 	limited := metav1.Condition{
 		Type: v1alpha1.ConditionScalingLimited, Status: metav1.ConditionFalse, ObservedGeneration: generation,

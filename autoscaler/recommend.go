@@ -20,6 +20,9 @@ type Input struct {
 	// Pending counts pods the workload is still creating: asked for, not yet seen. They
 	// count as serving, so a decision never asks twice for the same pod.
 	Pending int32
+	// SourceFailures counts consecutive failed reads of the metrics source, this one
+	// included; 0 when the samples were read.
+	SourceFailures int32
 }
 
 // Recommendation is the outcome of one decision.
@@ -53,6 +56,9 @@ func Recommend(in Input, hist *History) Recommendation {
 		}
 	}
 	rec := Recommendation{Current: current, Active: true}
+	if in.SourceFailures > 0 {
+		return fallback(in, current, hist)
+	}
 	raw, anyValid, anyInvalid := int32(0), false, false
 	for _, m := range in.Spec.Metrics {
 		r := metricDesired(m, in.Pods, current, in.Spec)
@@ -87,6 +93,25 @@ func Recommend(in Input, hist *History) Recommendation {
 	}
 	rec.Raw = raw
 	rec.Replicas, rec.Reason, rec.Message = Normalize(in.Now, in.Spec, current, raw, hist)
+	return rec
+}
+
+// fallback decides while the metrics source fails: hold the serving fleet, or, with a
+// fixed fallback after failureThreshold failures, raise it to at least the fallback
+// size. Blind, the fleet never shrinks.
+func fallback(in Input, current int32, hist *History) Recommendation {
+	rec := Recommendation{Current: current, Raw: current, Reason: ReasonFailedGetMetrics, Active: false}
+	floor, fixed := in.Spec.FallbackReplicas()
+	threshold := in.Spec.FailureThreshold()
+	if fixed && in.SourceFailures >= threshold && floor > current {
+		rec.Raw = floor
+		replicas, reason, msg := Normalize(in.Now, in.Spec, current, floor, hist)
+		rec.Replicas, rec.Message = replicas, fmt.Sprintf("metrics source failed %d times in a row: fallback to at least %d serving pods (%s: %s)", in.SourceFailures, floor, reason, msg)
+		rec.Reason = ReasonFallback
+		return rec
+	}
+	rec.Replicas = clamp(current, in.Spec.Min(), in.Spec.MaxReplicas)
+	rec.Message = fmt.Sprintf("metrics source failed %d time(s) in a row; holding the serving fleet", in.SourceFailures)
 	return rec
 }
 

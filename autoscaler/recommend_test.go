@@ -190,3 +190,32 @@ func TestRecommendCountsPendingPodsAsServing(t *testing.T) {
 		t.Fatalf("4 pods at 150 need 6, 2 are on their way: current %d replicas %d", rec.Current, rec.Replicas)
 	}
 }
+
+func TestRecommendWhileTheSourceFails(t *testing.T) {
+	withFallback := func(action v1alpha1.FallbackAction, replicas int32) *v1alpha1.ScalingPolicySpec {
+		s := spec(1, 100, valueMetric(v1alpha1.MetricPullStreams, "100"))
+		s.Fallback = &v1alpha1.FallbackSpec{FailureThreshold: ptr(int32(3)), Action: action, Replicas: ptr(replicas)}
+		return s
+	}
+	cases := []struct {
+		name     string
+		spec     *v1alpha1.ScalingPolicySpec
+		failures int32
+		want     int32
+		reason   Reason
+	}{
+		{"a first failure holds, even where samples would say shrink", withFallback(v1alpha1.FallbackFixed, 12), 1, 6, ReasonFailedGetMetrics},
+		{"hold keeps holding after the threshold", withFallback(v1alpha1.FallbackHold, 12), 5, 6, ReasonFailedGetMetrics},
+		{"fixed raises the fleet once the threshold is reached", withFallback(v1alpha1.FallbackFixed, 12), 3, 12, ReasonFallback},
+		{"fixed never shrinks a larger fleet", withFallback(v1alpha1.FallbackFixed, 4), 9, 6, ReasonFailedGetMetrics},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The stale samples on the pods say 10 streams each: ignored while the source fails.
+			rec := Recommend(Input{Now: t0, Spec: c.spec, Pods: pods(6, map[string]float64{pull: 10}), SourceFailures: c.failures}, &History{})
+			if rec.Replicas != c.want || rec.Reason != c.reason || rec.Active {
+				t.Fatalf("got %d (%s, active %v): %s", rec.Replicas, rec.Reason, rec.Active, rec.Message)
+			}
+		})
+	}
+}

@@ -85,12 +85,14 @@ const (
 	ReasonMissingMetricsHeld Reason = "MissingMetricsHeld"
 	// ReasonFailedGetMetrics: no metric could be computed; the fleet is held.
 	ReasonFailedGetMetrics Reason = "FailedGetMetrics"
+	// ReasonFallback: the metrics source kept failing and the fixed fallback raised the fleet.
+	ReasonFallback Reason = "Fallback"
 )
 
 // Limiting reports whether the reason means the fleet was held back from what the metrics asked.
 func (r Reason) Limiting() bool {
 	switch r {
-	case ReasonDesiredWithinRange, ReasonFailedGetMetrics:
+	case ReasonDesiredWithinRange, ReasonFailedGetMetrics, ReasonFallback:
 		return false
 	}
 	return true

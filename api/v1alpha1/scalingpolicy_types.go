@@ -273,7 +273,7 @@ type FallbackAction string
 const (
 	// FallbackHold keeps the serving fleet as it is.
 	FallbackHold FallbackAction = "hold"
-	// FallbackFixed moves the serving fleet to fallback.replicas (scale-in still drains).
+	// FallbackFixed raises the serving fleet to at least fallback.replicas; blind, it never shrinks it.
 	FallbackFixed FallbackAction = "fixed"
 )
 
@@ -288,7 +288,7 @@ type FallbackSpec struct {
 	// action: hold (default) or fixed.
 	// +optional
 	Action FallbackAction `json:"action,omitempty"`
-	// replicas for action fixed.
+	// replicas for action fixed: the least serving pods while the source fails.
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`

@@ -36,8 +36,10 @@ type Reconciler struct {
 	Reader client.Reader
 	// Target reads and resizes CloneSets.
 	Target ScaleTarget
-	// Metrics supplies per-pod samples.
-	Metrics MetricsSource
+	// Sources supply per-pod samples, by type; a policy picks one with
+	// spec.metricsSource.type, or gets DefaultSource.
+	Sources       map[v1alpha1.MetricsSourceType]MetricsSource
+	DefaultSource v1alpha1.MetricsSourceType
 	// Evictors by eviction action; NoEviction is used for none or a missing entry.
 	Evictors map[v1alpha1.EvictionAction]Evictor
 	// Clock tells the time.
@@ -53,8 +55,9 @@ type Reconciler struct {
 // (a restart) is safe: the history is seeded so that no scale-in follows a restart
 // before a whole scale-down window has passed.
 type policyMemory struct {
-	history autoscaler.History
-	next    time.Time // when the next metric-driven decision is due
+	history  autoscaler.History
+	next     time.Time // when the next metric-driven decision is due
+	failures int32     // consecutive failed reads of the metrics source
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -162,10 +165,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	var values map[string]map[string]float64
 	var metricsErr error
 	if due {
-		values, metricsErr = r.Metrics.Samples(ctx, &policy, podObjects(pods), append(metricKeysFor(spec), metricKeys...))
+		values, metricsErr = r.readMetrics(ctx, &policy, pods)
 		if metricsErr != nil {
-			log.Error(metricsErr, "Reading metrics")
+			mem.failures++
+			log.Error(metricsErr, "Reading metrics", "consecutiveFailures", mem.failures)
 			values = nil
+		} else {
+			mem.failures = 0
 		}
 	}
 	steps, err := autoscaler.Progress(samples(pods, values), spec, now)
@@ -191,7 +197,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if !act {
 			current = projected(current, steps) // report what the decision would be
 		}
-		rc := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: spec, Pods: current, Pending: pending}, &mem.history)
+		rc := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: spec, Pods: current, Pending: pending, SourceFailures: mem.failures}, &mem.history)
 		rec = &rc
 		plan := autoscaler.PlanScale(current, pending, rc.Replicas)
 		log.V(1).Info("Decided", "serving", rc.Current, "desired", rc.Replicas, "raw", rc.Raw, "reason", rc.Reason, "plan", plan)
@@ -245,6 +251,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: max(mem.next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
+}
+
+// readMetrics asks the policy's source for every metric it scales on, plus streams and
+// bandwidth.
+func (r *Reconciler) readMetrics(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*pod) (map[string]map[string]float64, error) {
+	typ := policy.Spec.SourceType(r.DefaultSource)
+	src := r.Sources[typ]
+	if src == nil {
+		return nil, fmt.Errorf("metrics source %q is not configured in this controller", typ)
+	}
+	values, err := src.Samples(ctx, policy, podObjects(pods), append(metricKeysFor(&policy.Spec), metricKeys...))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s metrics: %w", typ, err)
+	}
+	return values, nil
 }
 
 // listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by

@@ -42,6 +42,8 @@ type env struct {
 	t  *testing.T
 	c  *testcluster.Cluster
 	ns string
+	// failing, when set, is registered as the prometheus source.
+	failing controller.MetricsSource
 }
 
 func TestController(t *testing.T) {
@@ -60,6 +62,7 @@ func TestController(t *testing.T) {
 		{"a paused policy changes nothing but its status", paused},
 		{"a dry-run policy reports its decision and changes nothing else", dryRun},
 		{"a policy whose CloneSet does not exist says so in a condition", missingTarget},
+		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +73,13 @@ func TestController(t *testing.T) {
 			tc.run(e)
 		})
 	}
+}
+
+// brokenSource is a metrics backend that is down.
+type brokenSource struct{}
+
+func (brokenSource) Samples(context.Context, *v1alpha1.ScalingPolicy, []*corev1.Pod, []string) (map[string]map[string]float64, error) {
+	return nil, fmt.Errorf("connection refused")
 }
 
 // recordingEvictor remembers what it was asked to evict.
@@ -152,11 +162,16 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 	if evictor == nil {
 		evictor = controller.NoEviction{}
 	}
+	sources := map[v1alpha1.MetricsSourceType]controller.MetricsSource{v1alpha1.SourceAnnotations: &annotations.Source{}}
+	if e.failing != nil {
+		sources[v1alpha1.SourcePrometheus] = e.failing
+	}
 	r := &controller.Reconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Target: target,
-		Metrics:  &annotations.Source{},
-		Evictors: map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
-		Clock:    clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
+		Sources:       sources,
+		DefaultSource: v1alpha1.SourceAnnotations,
+		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
+		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
@@ -584,4 +599,29 @@ func invalidPolicies(e *env) {
 			_ = e.c.Client.Delete(context.Background(), p)
 		}
 	}
+}
+
+func failingSource(e *env) {
+	e.failing = brokenSource{}
+	e.cloneSet(1, 1) // the annotations say nearly idle: a working source would shrink the fleet
+	e.policy(func(s *v1alpha1.ScalingPolicySpec) {
+		s.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourcePrometheus}
+		s.Fallback = &v1alpha1.FallbackSpec{FailureThreshold: ptr.To(int32(3)), Action: v1alpha1.FallbackFixed, Replicas: ptr.To(int32(3))}
+	})
+	e.startController(nil, nil)
+	e.eventually("ScalingActive is False with the source's error", func() (bool, string) {
+		c := meta.FindStatusCondition(e.getPolicy().Status.Conditions, v1alpha1.ConditionScalingActive)
+		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "connection refused"), fmt.Sprintf("%+v", c)
+	})
+	e.eventually("after 3 failures the fixed fallback raises the fleet to 3", func() (bool, string) {
+		return *e.cs().Spec.Replicas == 3, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
+	})
+	e.consistently("blind, the fleet never shrinks and no pod drains", 3*time.Second, func() (bool, string) {
+		for _, p := range e.pods() {
+			if st := p.Labels[v1alpha1.StateLabel]; st == "tombstone" || st == "deletable" {
+				return false, states(e)
+			}
+		}
+		return *e.cs().Spec.Replicas == 3, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
+	})
 }

@@ -57,7 +57,7 @@ func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alph
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
 	if metricsErr != nil {
-		setCondition(st, gen, v1alpha1.ConditionScalingActive, false, string(autoscaler.ReasonFailedGetMetrics), fmt.Sprintf("reading metrics: %v", metricsErr))
+		setCondition(st, gen, v1alpha1.ConditionScalingActive, false, string(rec.Reason), fmt.Sprintf("%v; %s", metricsErr, rec.Message))
 	}
 	st.CurrentMetrics = st.CurrentMetrics[:0]
 	for i, m := range rec.Metrics {

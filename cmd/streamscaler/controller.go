@@ -91,11 +91,12 @@ func runController(fl controllerFlags) error {
 	}
 	r := &controller.Reconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(),
-		Target:   &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
-		Metrics:  source,
-		Evictors: map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}},
-		Clock:    clock.RealClock{},
-		Recorder: mgr.GetEventRecorder("streamscaler"),
+		Target:        &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
+		Sources:       map[v1alpha1.MetricsSourceType]controller.MetricsSource{v1alpha1.SourceAnnotations: source},
+		DefaultSource: v1alpha1.SourceAnnotations,
+		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}},
+		Clock:         clock.RealClock{},
+		Recorder:      mgr.GetEventRecorder("streamscaler"),
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
