@@ -21,27 +21,27 @@ const (
 
 // Source reads samples from the pods' annotations.
 type Source struct {
-	// MaxAge makes samples older than this missing; zero keeps every sample.
-	MaxAge time.Duration
-	// Now is the clock for MaxAge.
+	// Now is the clock for the policy's maxSampleAge; nil keeps samples of any age.
 	Now func() time.Time
 }
 
 // Samples returns, per pod name, the valid samples of the given metric keys. A value
 // that does not parse, is NaN, infinite or negative, or is older than MaxAge (by
 // TimeAnnotation; a sample without a time counts as stale when MaxAge is set) is left
-// out, which the decision core treats as missing.
-func (s *Source) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+// out, which the decision core treats as missing. The age bound is the policy's
+// spec.metricsSource.maxSampleAge (default 2m).
+func (s *Source) Samples(_ context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
 	var raw []samples.Sample
 	names := make([]string, 0, len(pods))
 	var now time.Time
-	if s.Now != nil {
-		now = s.Now()
+	maxAge := time.Duration(0)
+	if s.Now != nil && policy != nil {
+		now, maxAge = s.Now(), policy.Spec.SampleMaxAge()
 	}
 	for _, p := range pods {
 		names = append(names, p.Name)
 		var at time.Time
-		if s.MaxAge > 0 {
+		if maxAge > 0 {
 			t, err := time.Parse(time.RFC3339, p.Annotations[TimeAnnotation])
 			if err != nil {
 				continue // undated samples cannot be shown to be fresh
@@ -59,10 +59,6 @@ func (s *Source) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pods []*c
 			}
 			raw = append(raw, samples.Sample{Pod: p.Name, Key: k, Value: v, Time: at})
 		}
-	}
-	maxAge := s.MaxAge
-	if s.Now == nil {
-		maxAge = 0
 	}
 	out, _ := samples.Collect(raw, names, now, maxAge)
 	return out, nil

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 func podWith(name string, ann map[string]string) *corev1.Pod {
@@ -24,8 +26,9 @@ func TestSamples(t *testing.T) {
 		podWith("stale", map[string]string{Prefix + "pullStreams": "7", TimeAnnotation: stale}),
 		podWith("undated", map[string]string{Prefix + "pullStreams": "7"}),
 	}
-	s := &Source{MaxAge: time.Minute, Now: func() time.Time { return now }}
-	got, err := s.Samples(context.Background(), nil, pods, []string{"pullStreams", "bandwidth", "pushStreams"})
+	s := &Source{Now: func() time.Time { return now }}
+	policy := &v1alpha1.ScalingPolicy{Spec: v1alpha1.ScalingPolicySpec{MetricsSource: &v1alpha1.MetricsSourceSpec{MaxSampleAge: &metav1.Duration{Duration: time.Minute}}}}
+	got, err := s.Samples(context.Background(), policy, pods, []string{"pullStreams", "bandwidth", "pushStreams"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +42,12 @@ func TestSamples(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v (stale and undated samples are missing)", got, want)
 	}
-	all, _ := (&Source{}).Samples(context.Background(), nil, pods[3:], []string{"pullStreams"})
+	all, _ := (&Source{}).Samples(context.Background(), policy, pods[3:], []string{"pullStreams"})
 	if all["stale"]["pullStreams"] != 7 || all["undated"]["pullStreams"] != 7 {
-		t.Fatalf("with no MaxAge every sample counts: %v", all)
+		t.Fatalf("without a clock every sample counts: %v", all)
+	}
+	def, _ := s.Samples(context.Background(), &v1alpha1.ScalingPolicy{}, pods[3:4], []string{"pullStreams"})
+	if len(def["stale"]) != 0 {
+		t.Fatalf("a 5-minute-old sample is stale under the default 2m bound: %v", def)
 	}
 }

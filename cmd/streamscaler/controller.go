@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/streamscaler/streamscaler/adapters/annotations"
 	"github.com/streamscaler/streamscaler/adapters/kruise"
+	"github.com/streamscaler/streamscaler/adapters/metricsapi"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/controller"
 )
@@ -27,7 +27,6 @@ import (
 type controllerFlags struct {
 	kubeconfig, metricsAddr, probeAddr, leaderNamespace, metricsSource string
 	leaderElect                                                        bool
-	sampleMaxAge                                                       time.Duration
 	zapDevel                                                           bool
 	verbosity                                                          int
 }
@@ -46,8 +45,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&fl.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
 	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
-	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "where per-pod samples come from: annotations")
-	f.DurationVar(&fl.sampleMaxAge, "sample-max-age", 2*time.Minute, "samples older than this are missing (annotations source: streamscaler.io/metric-time)")
+	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
 	f.IntVarP(&fl.verbosity, "v", "v", 0, "log verbosity (0-4)")
 	return cmd
@@ -58,19 +56,20 @@ func runController(fl controllerFlags) error {
 	if fl.verbosity < 0 || fl.verbosity > 10 {
 		return fmt.Errorf("--v %d: want 0 to 10", fl.verbosity)
 	}
-	if fl.sampleMaxAge < 0 {
-		return fmt.Errorf("--sample-max-age %s: must not be negative", fl.sampleMaxAge)
-	}
-	var source controller.MetricsSource
-	switch fl.metricsSource {
-	case "annotations":
-		source = &annotations.Source{MaxAge: fl.sampleMaxAge, Now: clock.RealClock{}.Now}
-	default:
-		return fmt.Errorf("--metrics-source %q: want annotations", fl.metricsSource)
-	}
 	cfg, err := restConfig(fl.kubeconfig)
 	if err != nil {
 		return err
+	}
+	sources, err := metricsSources(fl, cfg)
+	if err != nil {
+		return err
+	}
+	def := v1alpha1.MetricsSourceType(fl.metricsSource)
+	if fl.metricsSource == "metrics-api" {
+		def = v1alpha1.SourceMetricsAPI
+	}
+	if sources[def] == nil {
+		return fmt.Errorf("--metrics-source %q: want one of annotations, prometheus (needs --prometheus-address), srs, metrics-api", fl.metricsSource)
 	}
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
@@ -92,8 +91,8 @@ func runController(fl controllerFlags) error {
 	r := &controller.Reconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(),
 		Target:        &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
-		Sources:       map[v1alpha1.MetricsSourceType]controller.MetricsSource{v1alpha1.SourceAnnotations: source},
-		DefaultSource: v1alpha1.SourceAnnotations,
+		Sources:       sources,
+		DefaultSource: def,
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}},
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
@@ -110,6 +109,20 @@ func runController(fl controllerFlags) error {
 	}
 	ctrl.Log.Info("Starting", "metricsSource", fl.metricsSource, "leaderElect", fl.leaderElect)
 	return mgr.Start(ctx)
+}
+
+// metricsSources builds every source the flags allow; a policy picks one by type.
+func metricsSources(fl controllerFlags, cfg *rest.Config) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, error) {
+	now := clock.RealClock{}.Now
+	out := map[v1alpha1.MetricsSourceType]controller.MetricsSource{
+		v1alpha1.SourceAnnotations: &annotations.Source{Now: now},
+	}
+	m, err := metricsapi.New(cfg, now)
+	if err != nil {
+		return nil, fmt.Errorf("metrics API source: %w", err)
+	}
+	out[v1alpha1.SourceMetricsAPI] = m
+	return out, nil
 }
 
 func restConfig(path string) (*rest.Config, error) {
