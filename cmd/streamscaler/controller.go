@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"github.com/spf13/cobra"
@@ -18,13 +19,18 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/streamscaler/streamscaler/adapters/annotations"
+	"github.com/streamscaler/streamscaler/adapters/httphook"
 	"github.com/streamscaler/streamscaler/adapters/kruise"
 	"github.com/streamscaler/streamscaler/adapters/metricsapi"
+	"github.com/streamscaler/streamscaler/adapters/srs"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/controller"
 )
 
 type controllerFlags struct {
+	srsTimeout, hookTimeout                                            time.Duration
+	srsConcurrency, hookPort                                           int
+	hookPath                                                           string
 	kubeconfig, metricsAddr, probeAddr, leaderNamespace, metricsSource string
 	leaderElect                                                        bool
 	zapDevel                                                           bool
@@ -46,6 +52,11 @@ func newControllerCommand() *cobra.Command {
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
 	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
+	f.DurationVar(&fl.srsTimeout, "srs-timeout", 2*time.Second, "SRS HTTP API: time allowed per pod")
+	f.IntVar(&fl.srsConcurrency, "srs-concurrency", 16, "SRS HTTP API: pods read at once")
+	f.IntVar(&fl.hookPort, "eviction-hook-port", 8090, "httpHook evictor: port of the hook in the pod")
+	f.StringVar(&fl.hookPath, "eviction-hook-path", "/streamscaler/evict", "httpHook evictor: path of the hook")
+	f.DurationVar(&fl.hookTimeout, "eviction-hook-timeout", 10*time.Second, "httpHook evictor: time allowed for one call")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
 	f.IntVarP(&fl.verbosity, "v", "v", 0, "log verbosity (0-4)")
 	return cmd
@@ -61,6 +72,10 @@ func runController(fl controllerFlags) error {
 		return err
 	}
 	sources, err := metricsSources(fl, cfg)
+	if err != nil {
+		return err
+	}
+	evictors, err := buildEvictors(fl)
 	if err != nil {
 		return err
 	}
@@ -93,7 +108,7 @@ func runController(fl controllerFlags) error {
 		Target:        &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
 		Sources:       sources,
 		DefaultSource: def,
-		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}},
+		Evictors:      evictors,
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
 	}
@@ -122,7 +137,29 @@ func metricsSources(fl controllerFlags, cfg *rest.Config) (map[v1alpha1.MetricsS
 		return nil, fmt.Errorf("metrics API source: %w", err)
 	}
 	out[v1alpha1.SourceMetricsAPI] = m
+	sr, err := srs.New(srs.Config{Timeout: fl.srsTimeout, Concurrency: fl.srsConcurrency, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("--srs-timeout/--srs-concurrency: %w", err)
+	}
+	out[v1alpha1.SourceSRS] = sr
 	return out, nil
+}
+
+// buildEvictors builds the evictor of every eviction action.
+func buildEvictors(fl controllerFlags) (map[v1alpha1.EvictionAction]controller.Evictor, error) {
+	kick, err := srs.NewEvictor(srs.EvictorConfig{Timeout: fl.srsTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("SRS evictor: %w", err)
+	}
+	hook, err := httphook.New(httphook.Config{Port: fl.hookPort, Path: fl.hookPath, Timeout: fl.hookTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("--eviction-hook-port/--eviction-hook-path: %w", err)
+	}
+	return map[v1alpha1.EvictionAction]controller.Evictor{
+		v1alpha1.EvictNone:     controller.NoEviction{},
+		v1alpha1.EvictSRSKick:  kick,
+		v1alpha1.EvictHTTPHook: hook,
+	}, nil
 }
 
 func restConfig(path string) (*rest.Config, error) {

@@ -1,0 +1,132 @@
+package srs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+)
+
+// PodAddress is the default Address: the pod's IP and the given port.
+func PodAddress(pod *corev1.Pod, port int) (string, error) {
+	if pod.Status.PodIP == "" {
+		return "", ErrNoPodIP
+	}
+	return net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)), nil
+}
+
+// apiPort is the policy's metricsSource.srs.port, else def, else 1985. The evictor uses
+// it too: it kicks through the same API the source reads.
+func apiPort(policy *v1alpha1.ScalingPolicy, def int) int {
+	if policy != nil && policy.Spec.MetricsSource != nil && policy.Spec.MetricsSource.SRS != nil && policy.Spec.MetricsSource.SRS.Port > 0 {
+		return int(policy.Spec.MetricsSource.SRS.Port)
+	}
+	if def > 0 {
+		return def
+	}
+	return int(v1alpha1.DefaultSRSPort)
+}
+
+// newHTTPClient talks to pods directly: no proxy from the environment (pod IPs are
+// rarely in NO_PROXY) and no redirects (a pod must not send the controller elsewhere).
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	return &http.Client{
+		Transport:     t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// api makes bounded requests to one SRS HTTP API at a time.
+type api struct {
+	client  *http.Client
+	maxBody int64
+	// timeout bounds each request when positive; otherwise only ctx does.
+	timeout time.Duration
+}
+
+// do sends one request and reads at most maxBody bytes of the answer.
+func (a api) do(ctx context.Context, method, addr, path string) (int, []byte, error) {
+	if a.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, a.maxBody+1))
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("reading %s %s: %w", method, path, err)
+	}
+	if int64(len(body)) > a.maxBody {
+		return resp.StatusCode, nil, fmt.Errorf("%w: %s %s answered more than %d bytes", ErrBodyTooLarge, method, path, a.maxBody)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// get returns the body of a 2xx answer.
+func (a api) get(ctx context.Context, addr, path string) ([]byte, error) {
+	status, body, err := a.do(ctx, http.MethodGet, addr, path)
+	if err != nil {
+		return nil, err
+	}
+	if status/100 != 2 {
+		return nil, fmt.Errorf("%w: GET %s answered %d", ErrStatus, path, status)
+	}
+	return body, nil
+}
+
+// list reads a paged list (/api/v1/clients/ or /api/v1/streams/) from start 0 until a
+// short page, the reported total, or a page with nothing new (an SRS that ignores
+// paging answers everything every time). Entries that move between pages while clients
+// come and go are counted once, by id. It keeps at most max entries; truncated says
+// there were more.
+func list[T any](ctx context.Context, a api, addr, path string, pageSize, max int, parse func([]byte) (page[T], error), id func(T) string) (items []T, truncated bool, err error) {
+	seen := map[string]bool{}
+	for start := 0; ; {
+		q := path + "?start=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(pageSize)
+		body, err := a.get(ctx, addr, q)
+		if err != nil {
+			return nil, false, err
+		}
+		p, err := parse(body)
+		if err != nil {
+			return nil, false, fmt.Errorf("GET %s: %w", q, err)
+		}
+		fresh := 0
+		for _, it := range p.items {
+			k := id(it)
+			if seen[k] {
+				continue
+			}
+			if len(items) == max {
+				return items, true, nil
+			}
+			seen[k] = true
+			items = append(items, it)
+			fresh++
+		}
+		start += len(p.items)
+		if len(p.items) < pageSize || fresh == 0 || (p.total >= 0 && start >= p.total) {
+			return items, false, nil
+		}
+	}
+}
+
+func clientID(c client) string { return c.id }
+func streamID(s stream) string { return s.id }
