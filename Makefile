@@ -34,13 +34,24 @@ verify: generate ## Fail when generated files are stale, code is unformatted or 
 build: ## Build bin/streamscaler.
 	go build -o $(BIN)/streamscaler ./cmd/streamscaler
 
+# Every fuzz target, as package:function; `make fuzz` gives each FUZZTIME.
+FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
+	./adapters/srs:FuzzParseSummaries ./adapters/srs:FuzzParseClients ./adapters/srs:FuzzParseStreams \
+	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
+
 .PHONY: test
-test: controlplane ## Build the real control plane (cached in bin/), then run every test and a short fuzz run of the parsers.
+test: controlplane prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test and a short fuzz run of each parser.
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./adapters/trace
-	go test -run '^$$' -fuzz '^FuzzMachine$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./statemachine
+	$(MAKE) fuzz
+
+.PHONY: fuzz
+fuzz: ## Fuzz every parser for FUZZTIME each (default 10s).
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$${t%%:*}" | tail -n 2 || exit 1; \
+	done
 
 .PHONY: test-unit
 test-unit: ## Only the tests that need no control plane (the controller tests skip).
@@ -63,8 +74,8 @@ simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, pl
 	$(BIN)/streamscaler simulate --trace $(TRACE) --column $(COLUMN) --policy $(POLICY) --from $(FROM) --to $(TO) --plot simulate.png
 
 include hack/controlplane.mk
+include hack/prometheus.mk
 
-##@ Tools
 
 $(CONTROLLER_GEN): hack/go.mod hack/go.sum
 	cd hack && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen

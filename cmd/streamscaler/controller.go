@@ -1,19 +1,24 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -22,12 +27,16 @@ import (
 	"github.com/streamscaler/streamscaler/adapters/httphook"
 	"github.com/streamscaler/streamscaler/adapters/kruise"
 	"github.com/streamscaler/streamscaler/adapters/metricsapi"
+	"github.com/streamscaler/streamscaler/adapters/prometheus"
 	"github.com/streamscaler/streamscaler/adapters/srs"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/controller"
 )
 
 type controllerFlags struct {
+	promAddress, promTokenFile, promCAFile                             string
+	promInsecure                                                       bool
+	promTimeout, promWindow                                            time.Duration
 	srsTimeout, hookTimeout                                            time.Duration
 	srsConcurrency, hookPort                                           int
 	hookPath                                                           string
@@ -52,6 +61,12 @@ func newControllerCommand() *cobra.Command {
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
 	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
+	f.StringVar(&fl.promAddress, "prometheus-address", "", "Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), such as http://prometheus.monitoring:9090; a policy's metricsSource.prometheus.address overrides it")
+	f.StringVar(&fl.promTokenFile, "prometheus-bearer-token-file", "", "bearer token for the query API, read at every request")
+	f.StringVar(&fl.promCAFile, "prometheus-ca-file", "", "PEM CA bundle for an https query API")
+	f.BoolVar(&fl.promInsecure, "prometheus-insecure-skip-verify", false, "do not verify the query API's certificate")
+	f.DurationVar(&fl.promTimeout, "prometheus-timeout", 10*time.Second, "time allowed per query")
+	f.DurationVar(&fl.promWindow, "prometheus-rate-window", time.Minute, "range of rate() in the built-in queries; at least 4 scrape intervals")
 	f.DurationVar(&fl.srsTimeout, "srs-timeout", 2*time.Second, "SRS HTTP API: time allowed per pod")
 	f.IntVar(&fl.srsConcurrency, "srs-concurrency", 16, "SRS HTTP API: pods read at once")
 	f.IntVar(&fl.hookPort, "eviction-hook-port", 8090, "httpHook evictor: port of the hook in the pod")
@@ -67,11 +82,19 @@ func runController(fl controllerFlags) error {
 	if fl.verbosity < 0 || fl.verbosity > 10 {
 		return fmt.Errorf("--v %d: want 0 to 10", fl.verbosity)
 	}
+	def, err := defaultSource(fl)
+	if err != nil {
+		return err
+	}
 	cfg, err := restConfig(fl.kubeconfig)
 	if err != nil {
 		return err
 	}
-	sources, err := metricsSources(fl, cfg)
+	reader, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	if err != nil {
+		return fmt.Errorf("creating a client: %w", err)
+	}
+	sources, err := metricsSources(fl, cfg, reader)
 	if err != nil {
 		return err
 	}
@@ -79,13 +102,7 @@ func runController(fl controllerFlags) error {
 	if err != nil {
 		return err
 	}
-	def := v1alpha1.MetricsSourceType(fl.metricsSource)
-	if fl.metricsSource == "metrics-api" {
-		def = v1alpha1.SourceMetricsAPI
-	}
-	if sources[def] == nil {
-		return fmt.Errorf("--metrics-source %q: want one of annotations, prometheus (needs --prometheus-address), srs, metrics-api", fl.metricsSource)
-	}
+
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
@@ -127,7 +144,7 @@ func runController(fl controllerFlags) error {
 }
 
 // metricsSources builds every source the flags allow; a policy picks one by type.
-func metricsSources(fl controllerFlags, cfg *rest.Config) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, error) {
+func metricsSources(fl controllerFlags, cfg *rest.Config, secrets client.Reader) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, error) {
 	now := clock.RealClock{}.Now
 	out := map[v1alpha1.MetricsSourceType]controller.MetricsSource{
 		v1alpha1.SourceAnnotations: &annotations.Source{Now: now},
@@ -142,6 +159,25 @@ func metricsSources(fl controllerFlags, cfg *rest.Config) (map[v1alpha1.MetricsS
 		return nil, fmt.Errorf("--srs-timeout/--srs-concurrency: %w", err)
 	}
 	out[v1alpha1.SourceSRS] = sr
+	prom, err := prometheus.New(prometheus.Config{
+		Address: fl.promAddress, BearerTokenFile: fl.promTokenFile, CAFile: fl.promCAFile, InsecureSkipVerify: fl.promInsecure,
+		Timeout: fl.promTimeout, RateWindow: fl.promWindow, Now: now,
+		TokenFor: func(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyRef) (string, error) {
+			var sec corev1.Secret
+			if err := secrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &sec); err != nil {
+				return "", fmt.Errorf("reading bearer token Secret %s/%s: %w", namespace, ref.Name, err)
+			}
+			tok, ok := sec.Data[ref.Key]
+			if !ok {
+				return "", fmt.Errorf("bearer token Secret %s/%s has no key %q", namespace, ref.Name, ref.Key)
+			}
+			return strings.TrimSpace(string(tok)), nil
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--prometheus-*: %w", err)
+	}
+	out[v1alpha1.SourcePrometheus] = prom
 	return out, nil
 }
 
@@ -160,6 +196,22 @@ func buildEvictors(fl controllerFlags) (map[v1alpha1.EvictionAction]controller.E
 		v1alpha1.EvictSRSKick:  kick,
 		v1alpha1.EvictHTTPHook: hook,
 	}, nil
+}
+
+// defaultSource checks --metrics-source before anything is started.
+func defaultSource(fl controllerFlags) (v1alpha1.MetricsSourceType, error) {
+	switch fl.metricsSource {
+	case "annotations", "srs":
+		return v1alpha1.MetricsSourceType(fl.metricsSource), nil
+	case "metrics-api":
+		return v1alpha1.SourceMetricsAPI, nil
+	case "prometheus":
+		if fl.promAddress == "" {
+			return "", fmt.Errorf("--metrics-source prometheus needs --prometheus-address")
+		}
+		return v1alpha1.SourcePrometheus, nil
+	}
+	return "", fmt.Errorf("--metrics-source %q: want annotations, prometheus, srs or metrics-api", fl.metricsSource)
 }
 
 func restConfig(path string) (*rest.Config, error) {
