@@ -129,7 +129,7 @@ func TestCRDDefaultsAreApplied(t *testing.T) {
 
 func TestTheBundledPoliciesAreValid(t *testing.T) {
 	v := newValidator(t)
-	for _, path := range []string{"../../../testdata/policies/srs-edge.yaml"} {
+	for _, path := range []string{"../../../testdata/policies/srs-edge.yaml", "../../../deploy/samples/srs-edge-policy.yaml"} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
