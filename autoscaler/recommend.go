@@ -23,6 +23,9 @@ type Input struct {
 	// SourceFailures counts consecutive failed reads of the metrics source, this one
 	// included; 0 when the samples were read.
 	SourceFailures int32
+	// Forecast is, per metric key, the forecast total load to be ready for: the upper
+	// band's maximum over the horizon, margin included. It can only raise the answer.
+	Forecast map[string]float64
 }
 
 // Recommendation is the outcome of one decision.
@@ -41,6 +44,8 @@ type Recommendation struct {
 	Active bool
 	// Metrics are the per-metric results, in spec order.
 	Metrics []MetricResult
+	// Predicted is what the forecasts alone ask for (0 without forecasts).
+	Predicted int32
 }
 
 // Recommend sizes the serving fleet. The per-metric answer is ceil(total load / per-pod
@@ -91,8 +96,26 @@ func Recommend(in Input, hist *History) Recommendation {
 		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg
 		return rec
 	}
+	// A forecast scales out ahead of the load; alone it never scales in.
+	predicted := int32(0)
+	for i := range rec.Metrics {
+		m := &rec.Metrics[i]
+		f, ok := in.Forecast[m.Key]
+		if !ok || !m.Valid || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+			continue
+		}
+		m.Forecast, m.ForecastDesired = f, ceilReplicas(f/m.Target)
+		predicted = max(predicted, m.ForecastDesired)
+	}
+	rec.Predicted = predicted
+	if predicted > raw && predicted > current {
+		raw = predicted
+	}
 	rec.Raw = raw
 	rec.Replicas, rec.Reason, rec.Message = Normalize(in.Now, in.Spec, current, raw, hist)
+	if predicted > 0 && raw == predicted && rec.Replicas > current {
+		rec.Message = fmt.Sprintf("forecast asks for %d serving pods ahead of the load; %s", predicted, rec.Message)
+	}
 	return rec
 }
 

@@ -219,3 +219,28 @@ func TestRecommendWhileTheSourceFails(t *testing.T) {
 		})
 	}
 }
+
+func TestRecommendWithAForecast(t *testing.T) {
+	s := spec(1, 100, valueMetric(v1alpha1.MetricPullStreams, "100"), valueMetric(v1alpha1.MetricBandwidth, "1G"))
+	cases := []struct {
+		name     string
+		perPod   float64
+		forecast map[string]float64
+		want     int32
+	}{
+		{"a rise in the forecast scales out before the load arrives", 100, map[string]float64{pull: 1450}, 15},
+		{"the largest forecast over metrics wins", 100, map[string]float64{pull: 1200, bw: 1.7e10}, 17},
+		{"a forecast below the load never scales in", 100, map[string]float64{pull: 300}, 10},
+		{"a low forecast cannot shrink an idle fleet below what the load asks", 40, map[string]float64{pull: 100}, 4},
+		{"a forecast on a metric the policy does not use is ignored", 100, map[string]float64{"cpu": 1e6}, 10},
+		{"a NaN forecast is ignored", 100, map[string]float64{pull: math.NaN()}, 10},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := Recommend(Input{Now: t0, Spec: s, Pods: pods(10, map[string]float64{pull: c.perPod, bw: c.perPod * 1e7}), Forecast: c.forecast}, &History{})
+			if rec.Replicas != c.want {
+				t.Fatalf("got %d (%s: %s), want %d", rec.Replicas, rec.Reason, rec.Message, c.want)
+			}
+		})
+	}
+}

@@ -114,4 +114,8 @@ type MetricResult struct {
 	Desired int32
 	// Valid is false when the metric could not be computed at all.
 	Valid bool
+	// Forecast is the forecast total load used, and ForecastDesired what it asks for;
+	// both 0 without a forecast.
+	Forecast        float64
+	ForecastDesired int32
 }

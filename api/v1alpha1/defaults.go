@@ -175,3 +175,45 @@ func (s *ScalingPolicySpec) FallbackReplicas() (int32, bool) {
 	}
 	return *s.Fallback.Replicas, true
 }
+
+// Prediction defaults.
+const (
+	DefaultPredictionHorizon = 5 * time.Minute
+	DefaultPredictionHistory = 7 * 24 * time.Hour
+	DefaultMarginPercent     = int32(10)
+)
+
+// Predicting reports whether prediction is on.
+func (s *ScalingPolicySpec) Predicting() bool { return s.Prediction != nil && s.Prediction.Enabled }
+
+// PredictionHorizon returns prediction.horizon or its default.
+func (s *ScalingPolicySpec) PredictionHorizon() time.Duration {
+	if s.Prediction == nil || s.Prediction.Horizon == nil {
+		return DefaultPredictionHorizon
+	}
+	return s.Prediction.Horizon.Duration
+}
+
+// PredictionHistory returns prediction.history or its default.
+func (s *ScalingPolicySpec) PredictionHistory() time.Duration {
+	if s.Prediction == nil || s.Prediction.History == nil {
+		return DefaultPredictionHistory
+	}
+	return s.Prediction.History.Duration
+}
+
+// PredictionSeason returns the season and whether it was set (unset means detect).
+func (s *ScalingPolicySpec) PredictionSeason() (time.Duration, bool) {
+	if s.Prediction == nil || s.Prediction.Season == nil {
+		return 0, false
+	}
+	return s.Prediction.Season.Duration, true
+}
+
+// Margin returns prediction.marginPercent as a fraction.
+func (s *ScalingPolicySpec) Margin() float64 {
+	if s.Prediction == nil || s.Prediction.MarginPercent == nil {
+		return float64(DefaultMarginPercent) / 100
+	}
+	return float64(*s.Prediction.MarginPercent) / 100
+}

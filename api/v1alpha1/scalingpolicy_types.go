@@ -294,6 +294,31 @@ type FallbackSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 }
 
+// PredictionSpec turns on forecast-driven scale-out.
+type PredictionSpec struct {
+	// enabled: scale out ahead of forecast load. A forecast never scales in.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// horizon: how far ahead to be ready; default 5m, about the time a new pod takes
+	// to become allocated. Between 1m and 2h.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('2h')",message="horizon must be between 1m and 2h"
+	// +optional
+	Horizon *metav1.Duration `json:"horizon,omitempty"`
+	// history: how much load history each metric keeps for fitting; default 7 days, between 1h and 28d.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h') && duration(self) <= duration('672h')",message="history must be between 1h and 28d"
+	// +optional
+	History *metav1.Duration `json:"history,omitempty"`
+	// season: the load's period, such as 24h; unset detects it (1 day or 1 week); 0s means none.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('336h')",message="season must be between 0s and 14d"
+	// +optional
+	Season *metav1.Duration `json:"season,omitempty"`
+	// marginPercent is added on top of the forecast's upper band; default 10.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=200
+	// +optional
+	MarginPercent *int32 `json:"marginPercent,omitempty"`
+}
+
 // ScalingPolicySpec says which CloneSet to scale and how.
 // +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="minReplicas must not exceed maxReplicas"
 // +kubebuilder:validation:XValidation:rule="self.metrics.all(m, self.metrics.exists_one(n, n.type == m.type && (m.type != 'custom' || n.name == m.name)))",message="each metric may appear only once (custom metrics once per name)"
@@ -318,6 +343,9 @@ type ScalingPolicySpec struct {
 	// tombstone configures draining before removal.
 	// +optional
 	Tombstone *TombstoneSpec `json:"tombstone,omitempty"`
+	// prediction scales out ahead of forecast load.
+	// +optional
+	Prediction *PredictionSpec `json:"prediction,omitempty"`
 	// metricsSource says where samples come from.
 	// +optional
 	MetricsSource *MetricsSourceSpec `json:"metricsSource,omitempty"`
@@ -367,6 +395,15 @@ type MetricStatus struct {
 	// missingPods counts pods without a valid sample.
 	// +optional
 	MissingPods int32 `json:"missingPods,omitempty"`
+	// forecast is the forecast total load the fleet is readied for (upper band, margin included).
+	// +optional
+	Forecast *resource.Quantity `json:"forecast,omitempty"`
+	// forecastModel is the model the forecast came from.
+	// +optional
+	ForecastModel string `json:"forecastModel,omitempty"`
+	// forecastErrorPercent is the recent error of the forecast: weighted absolute percentage error of the point forecasts against what was then observed.
+	// +optional
+	ForecastErrorPercent *int32 `json:"forecastErrorPercent,omitempty"`
 }
 
 // Condition types of a ScalingPolicy.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -84,6 +85,20 @@ func (s *ScalingPolicySpec) Validate() field.ErrorList {
 		}
 		if fb.Replicas != nil && *fb.Replicas < 1 {
 			errs = append(errs, field.Invalid(fp.Child("replicas"), *fb.Replicas, "must be at least 1"))
+		}
+	}
+	if pr := s.Prediction; pr != nil {
+		pp := p.Child("prediction")
+		inRange := func(name string, d *metav1.Duration, lo, hi time.Duration, text string) {
+			if d != nil && (d.Duration < lo || d.Duration > hi) {
+				errs = append(errs, field.Invalid(pp.Child(name), d.Duration.String(), text))
+			}
+		}
+		inRange("horizon", pr.Horizon, time.Minute, 2*time.Hour, "must be between 1m and 2h")
+		inRange("history", pr.History, time.Hour, 28*24*time.Hour, "must be between 1h and 28d")
+		inRange("season", pr.Season, 0, 14*24*time.Hour, "must be between 0s and 14d")
+		if m := pr.MarginPercent; m != nil && (*m < 0 || *m > 200) {
+			errs = append(errs, field.Invalid(pp.Child("marginPercent"), *m, "must be between 0 and 200"))
 		}
 	}
 	if s.SyncPeriod != nil && (s.SyncPeriod.Duration < time.Second || s.SyncPeriod.Duration > 10*time.Minute) {

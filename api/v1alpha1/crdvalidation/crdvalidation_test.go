@@ -60,6 +60,7 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		goPath string
 	}{
 		{"the sample policy is valid", good, "", ""},
+		{"a full prediction block is valid", good + "  prediction: {enabled: true, horizon: 15m, history: 168h, season: 24h, marginPercent: 15}\n", "", ""},
 		{"a full metrics source and fallback are valid", good + "  metricsSource:\n    type: prometheus\n    maxSampleAge: 90s\n    prometheus: {address: https://thanos.monitoring:9090, podLabel: pod_name, queries: {pullStreams: 'sum by (pod) (srs_clients{namespace=\"$namespace\"})'}, bearerTokenSecretRef: {name: prom, key: token}}\n  fallback: {failureThreshold: 5, action: fixed, replicas: 8}\n", "", ""},
 		{"min above max", mutate(t, "minReplicas: 2", "minReplicas: 80"), "minReplicas must not exceed maxReplicas", "spec.minReplicas"},
 		{"zero max", mutate(t, "maxReplicas: 50", "maxReplicas: 0"), "spec.maxReplicas", "spec.maxReplicas"},
@@ -85,6 +86,8 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"SRS port out of range", good + "  metricsSource: {srs: {port: 70000}}\n", "spec.metricsSource.srs.port", "spec.metricsSource.srs.port"},
 		{"fixed fallback without replicas", good + "  fallback: {action: fixed}\n", "fallback action fixed needs replicas", "spec.fallback.replicas"},
 		{"zero failure threshold", good + "  fallback: {failureThreshold: 0}\n", "spec.fallback.failureThreshold", "spec.fallback.failureThreshold"},
+		{"prediction horizon of a day", good + "  prediction: {enabled: true, horizon: 24h}\n", "horizon must be between 1m and 2h", "spec.prediction.horizon"},
+		{"prediction margin of 500%", good + "  prediction: {enabled: true, marginPercent: 500}\n", "spec.prediction.marginPercent", "spec.prediction.marginPercent"},
 		{"tolerance above 100%", good + "  behavior:\n    scaleDown: {tolerancePercent: 150}\n", "spec.behavior.scaleDown.tolerancePercent", "spec.behavior.scaleDown.tolerancePercent"},
 	}
 	for _, c := range cases {
