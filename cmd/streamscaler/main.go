@@ -17,6 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newSimulateCommand(), newControllerCommand())
+	root.AddCommand(newForecastCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "streamscaler:", err)
 		os.Exit(1)
