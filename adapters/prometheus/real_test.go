@@ -91,6 +91,28 @@ func TestRealPrometheus(t *testing.T) {
 	}
 	checkValues(t, bench, benchPods(), benchKeys)
 
+	// 4. The fleet's history from one range query: the players of the live pods only
+	// (the decoy of the same name in another namespace stays out), summed per step.
+	hist, err := src.History(ctx, policyFor("live", promURL), "pullStreams", `srs-edge-[0-9]+`, time.Now(), 4*time.Second, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.0
+	for _, p := range livePods {
+		want += p.clients
+	}
+	if len(hist) != 4 {
+		t.Fatalf("history has %d points, want 4: %v", len(hist), hist)
+	}
+	for i, v := range hist {
+		if v != want {
+			t.Errorf("history[%d] = %v, want %v (all live players)", i, v, want)
+		}
+	}
+	if _, err := src.History(ctx, policyFor("live", promURL), "pullStreams", `nobody-[0-9]+`, time.Now(), 4*time.Second, time.Second); err == nil {
+		t.Error("a history with no data must be an error, not zeros")
+	}
+
 	if *recordFlag {
 		record(t, papi, promURL)
 	}

@@ -171,32 +171,15 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		return out, nil
 	}
 
-	// 1. Where to ask, how to pick out the pod, and the query of every key.
-	var src v1alpha1.PrometheusSource
-	if ms := policy.Spec.MetricsSource; ms != nil && ms.Prometheus != nil {
-		src = *ms.Prometheus
-	}
-	address := s.address
-	if src.Address != "" {
-		address = src.Address
-	}
-	if address == "" {
-		return nil, fmt.Errorf("%w: set spec.metricsSource.prometheus.address or the controller's default", ErrNoAddress)
-	}
-	if err := checkAddress(address); err != nil {
+	// 1. Where to ask and how to pick out the pod; then the query of every key.
+	conn, err := s.connect(ctx, policy)
+	if err != nil {
 		return nil, err
-	}
-	podLabel := src.PodLabel
-	if podLabel == "" {
-		podLabel = v1alpha1.DefaultPrometheusPodLabel
-	}
-	if !labelName.MatchString(podLabel) {
-		return nil, fmt.Errorf("prometheus podLabel %q is not a label name", podLabel)
 	}
 	templates := make([]string, len(keys))
 	var missing []error
 	for i, k := range keys {
-		q, err := queryFor(k, src.Queries)
+		q, err := queryFor(k, conn.src.Queries)
 		if err != nil {
 			missing = append(missing, err)
 		}
@@ -205,30 +188,8 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	if err := errors.Join(missing...); err != nil {
 		return nil, err
 	}
-
-	// 2. Who we are to the query API.
-	token := s.token
-	if ref := src.BearerTokenSecretRef; ref != nil {
-		if s.tokenFor == nil {
-			return nil, fmt.Errorf("policy names bearer token Secret %s but this controller reads no Secrets", ref.Name)
-		}
-		t, err := s.tokenFor(ctx, policy.Namespace, ref)
-		if err != nil {
-			return nil, fmt.Errorf("reading bearer token from Secret %s/%s key %s: %w", policy.Namespace, ref.Name, ref.Key, err)
-		}
-		token = staticToken(t)
-	}
-	client, err := api.NewClient(api.Config{
-		Address: address,
-		Client: &http.Client{
-			Transport: &roundTripper{base: s.transport, token: token, limit: s.limit},
-			Timeout:   s.timeout,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating prometheus client: %w", err)
-	}
-	q := &querier{api: promv1.NewAPI(client), timeout: s.timeout, podLabel: model.LabelName(podLabel), at: now, log: log}
+	address, podLabel := conn.address, conn.podLabel
+	q := &querier{api: conn.api, timeout: s.timeout, podLabel: model.LabelName(podLabel), at: now, log: log}
 
 	// 3. Every key at once; any failure fails the read.
 	vars := templateVars{namespace: policy.Namespace, pods: names, podLabel: podLabel, window: s.window}.replacer()
@@ -260,6 +221,61 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		"samples", len(raw)-dropped.Total(), "stale", dropped.Stale, "notFinite", dropped.NotFinite,
 		"negative", dropped.Negative, "unknownPod", dropped.UnknownPod, "noPodLabel", noPodLabel, "ambiguous", ambiguous)
 	return out, nil
+}
+
+// connection is a policy's view of the query API.
+type connection struct {
+	api      promv1.API
+	src      v1alpha1.PrometheusSource
+	address  string
+	podLabel string
+}
+
+// connect resolves the policy's address, pod label and bearer token into a client.
+func (s *Source) connect(ctx context.Context, policy *v1alpha1.ScalingPolicy) (*connection, error) {
+	var src v1alpha1.PrometheusSource
+	if ms := policy.Spec.MetricsSource; ms != nil && ms.Prometheus != nil {
+		src = *ms.Prometheus
+	}
+	address := s.address
+	if src.Address != "" {
+		address = src.Address
+	}
+	if address == "" {
+		return nil, fmt.Errorf("%w: set spec.metricsSource.prometheus.address or the controller's default", ErrNoAddress)
+	}
+	if err := checkAddress(address); err != nil {
+		return nil, err
+	}
+	podLabel := src.PodLabel
+	if podLabel == "" {
+		podLabel = v1alpha1.DefaultPrometheusPodLabel
+	}
+	if !labelName.MatchString(podLabel) {
+		return nil, fmt.Errorf("prometheus podLabel %q is not a label name", podLabel)
+	}
+	token := s.token
+	if ref := src.BearerTokenSecretRef; ref != nil {
+		if s.tokenFor == nil {
+			return nil, fmt.Errorf("policy names bearer token Secret %s but this controller reads no Secrets", ref.Name)
+		}
+		t, err := s.tokenFor(ctx, policy.Namespace, ref)
+		if err != nil {
+			return nil, fmt.Errorf("reading bearer token from Secret %s/%s key %s: %w", policy.Namespace, ref.Name, ref.Key, err)
+		}
+		token = staticToken(t)
+	}
+	client, err := api.NewClient(api.Config{
+		Address: address,
+		Client: &http.Client{
+			Transport: &roundTripper{base: s.transport, token: token, limit: s.limit},
+			Timeout:   s.timeout,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating prometheus client: %w", err)
+	}
+	return &connection{api: promv1.NewAPI(client), src: src, address: address, podLabel: podLabel}, nil
 }
 
 // querier runs the queries of one read.

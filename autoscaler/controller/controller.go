@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -42,6 +43,11 @@ type Reconciler struct {
 	DefaultSource v1alpha1.MetricsSourceType
 	// Evictors by eviction action; NoEviction is used for none or a missing entry.
 	Evictors map[v1alpha1.EvictionAction]Evictor
+	// Histories rebuild load history for prediction, by source type; may be empty.
+	Histories map[v1alpha1.MetricsSourceType]HistorySource
+	// ForecastStep is the bucket of prediction history (default 1m); ForecastRefit how
+	// often models are refitted (default 1h).
+	ForecastStep, ForecastRefit time.Duration
 	// Clock tells the time.
 	Clock Clock
 	// Recorder emits events on policies and pods; may be nil.
@@ -58,6 +64,10 @@ type policyMemory struct {
 	history  autoscaler.History
 	next     time.Time // when the next metric-driven decision is due
 	failures int32     // consecutive failed reads of the metrics source
+	// forecaster is the policy's load history and models while prediction is on;
+	// forecastFor is the prediction block and metrics it was built for.
+	forecaster  *autoscaler.LoadForecaster
+	forecastFor string
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -197,8 +207,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if !act {
 			current = projected(current, steps) // report what the decision would be
 		}
-		rc := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: spec, Pods: current, Pending: pending, SourceFailures: mem.failures}, &mem.history)
+		in := autoscaler.Input{Now: now, Spec: spec, Pods: current, Pending: pending, SourceFailures: mem.failures}
+		if spec.Predicting() {
+			r.ensureForecaster(ctx, &policy, cs, mem, now)
+			if mem.forecaster != nil {
+				in.Forecast = mem.forecaster.Forecast()
+			}
+		} else {
+			mem.forecaster = nil
+		}
+		rc := autoscaler.Recommend(in, &mem.history)
 		rec = &rc
+		if mem.forecaster != nil && metricsErr == nil {
+			totals := map[string]float64{}
+			for _, m := range rc.Metrics {
+				if m.Valid {
+					totals[m.Key] = m.Total
+				}
+			}
+			mem.forecaster.Observe(now, totals)
+		}
 		plan := autoscaler.PlanScale(current, pending, rc.Replicas)
 		log.V(1).Info("Decided", "serving", rc.Current, "desired", rc.Replicas, "raw", rc.Raw, "reason", rc.Reason, "plan", plan)
 		if act {
@@ -247,10 +275,66 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 
 	// 6. Status.
 	r.fillStatus(status, &policy, cs, pods, rec, metricsErr)
+	if mem.forecaster != nil && rec != nil {
+		for i := range status.CurrentMetrics {
+			fs := mem.forecaster.Status(rec.Metrics[i].Key)
+			ms := &status.CurrentMetrics[i]
+			ms.ForecastModel = fs.Model
+			if fs.Model != "" {
+				ms.Forecast = quantity(fs.Value)
+			}
+			if fs.ErrorPercent >= 0 {
+				e := int32(math.Round(fs.ErrorPercent))
+				ms.ForecastErrorPercent = &e
+			}
+		}
+	}
 	if err := r.writeStatus(ctx, &policy, status); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: max(mem.next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
+}
+
+// ensureForecaster builds the policy's forecaster when prediction is turned on or its
+// settings change, and seeds it from the metrics source's history when it has one, so a
+// restart does not lose what was learned.
+func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, mem *policyMemory, now time.Time) {
+	log := logf.FromContext(ctx)
+	key := fmt.Sprintf("%+v %v", *policy.Spec.Prediction, metricKeysFor(&policy.Spec))
+	if mem.forecaster != nil && mem.forecastFor == key {
+		return
+	}
+	step, refit := r.ForecastStep, r.ForecastRefit
+	if step <= 0 {
+		step = time.Minute
+	}
+	if refit <= 0 {
+		refit = time.Hour
+	}
+	f, err := autoscaler.NewLoadForecaster(&policy.Spec, step, refit)
+	if err != nil {
+		log.Error(err, "Building the forecaster")
+		return
+	}
+	mem.forecaster, mem.forecastFor = f, key
+	hs := r.Histories[policy.Spec.SourceType(r.DefaultSource)]
+	if hs == nil {
+		return
+	}
+	span := policy.Spec.PredictionHistory()
+	if limit := 10000 * step; span > limit {
+		span = limit
+	}
+	pods := regexp.QuoteMeta(cs.Name) + "-[a-z0-9]+"
+	for _, k := range metricKeysFor(&policy.Spec) {
+		values, err := hs.History(ctx, policy, k, pods, now, span, step)
+		if err != nil {
+			log.Info("No history to seed the forecast from; it learns from now on", "metric", k, "error", err.Error())
+			continue
+		}
+		f.Seed(k, now, values)
+		log.V(1).Info("Seeded the forecast from history", "metric", k, "points", len(values), "model", f.Status(k).Model)
+	}
 }
 
 // readMetrics asks the policy's source for every metric it scales on, plus streams and

@@ -44,6 +44,8 @@ type env struct {
 	ns string
 	// failing, when set, is registered as the prometheus source.
 	failing controller.MetricsSource
+	// history, when set, rebuilds load history for the annotations source.
+	history controller.HistorySource
 }
 
 func TestController(t *testing.T) {
@@ -63,6 +65,7 @@ func TestController(t *testing.T) {
 		{"a dry-run policy reports its decision and changes nothing else", dryRun},
 		{"a policy whose CloneSet does not exist says so in a condition", missingTarget},
 		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
+		{"prediction seeded from history scales out ahead of the load and reports its forecast", predictive},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +76,23 @@ func TestController(t *testing.T) {
 			tc.run(e)
 		})
 	}
+}
+
+// rampHistory is a fleet whose players grew by one a minute for three hours, to 180.
+type rampHistory struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (h *rampHistory) History(_ context.Context, _ *v1alpha1.ScalingPolicy, key, pods string, _ time.Time, span, step time.Duration) ([]float64, error) {
+	h.mu.Lock()
+	h.asked = append(h.asked, key+" "+pods)
+	h.mu.Unlock()
+	out := make([]float64, 180)
+	for i := range out {
+		out[i] = float64(i + 1)
+	}
+	return out, nil
 }
 
 // brokenSource is a metrics backend that is down.
@@ -169,9 +189,13 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 	r := &controller.Reconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Target: target,
 		Sources:       sources,
+		Histories:     map[v1alpha1.MetricsSourceType]controller.HistorySource{},
 		DefaultSource: v1alpha1.SourceAnnotations,
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
+	}
+	if e.history != nil {
+		r.Histories[v1alpha1.SourceAnnotations] = e.history
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
@@ -624,4 +648,32 @@ func failingSource(e *env) {
 		}
 		return *e.cs().Spec.Replicas == 3, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
 	})
+}
+
+func predictive(e *env) {
+	h := &rampHistory{}
+	e.history = h
+	e.cloneSet(10, 10) // 20 players now: the metrics alone ask for 2 pods
+	e.policy(func(s *v1alpha1.ScalingPolicySpec) {
+		s.MaxReplicas = 40
+		s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute}, MarginPercent: ptr.To(int32(0))}
+	})
+	e.startController(nil, nil)
+	// The rising history says about 185 players within 5 minutes: 19 pods of 10.
+	e.eventually("the fleet grows ahead of the forecast load", func() (bool, string) {
+		return *e.cs().Spec.Replicas >= 15, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
+	})
+	e.eventually("status shows the forecast and its model", func() (bool, string) {
+		st := e.getPolicy().Status
+		if len(st.CurrentMetrics) != 1 {
+			return false, fmt.Sprintf("%+v", st)
+		}
+		m := st.CurrentMetrics[0]
+		return m.Forecast != nil && m.Forecast.AsApproximateFloat64() > 150 && m.ForecastModel != "", fmt.Sprintf("%+v", m)
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.asked) == 0 || !strings.HasPrefix(h.asked[0], "pullStreams srs-edge-") {
+		e.t.Fatalf("history asked as %v, want pullStreams for the CloneSet's pods", h.asked)
+	}
 }

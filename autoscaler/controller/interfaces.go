@@ -43,3 +43,9 @@ type NoEviction struct{}
 func (NoEviction) Evict(_ context.Context, _ *v1alpha1.ScalingPolicy, _ *corev1.Pod, streamsLeft int) (int, error) {
 	return streamsLeft, nil
 }
+
+// HistorySource rebuilds a metric's load history after a restart: the fleet's total at
+// every step of [end-span, end), for the pods whose names match podsRegex.
+type HistorySource interface {
+	History(ctx context.Context, policy *v1alpha1.ScalingPolicy, key, podsRegex string, end time.Time, span, step time.Duration) ([]float64, error)
+}

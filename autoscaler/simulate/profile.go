@@ -43,6 +43,10 @@ type Profile struct {
 	HPATargetCPUPercent int32 `json:"hpaTargetCPUPercent,omitempty"`
 	// HPASyncSeconds is how often the hpa baseline decides (the upstream default is 15s).
 	HPASyncSeconds int `json:"hpaSyncSeconds,omitempty"`
+	// ForecastRefitMinutes is how often the predictive policy refits its models, and
+	// ForecastStepMinutes the bucket its load history is averaged over.
+	ForecastRefitMinutes int `json:"forecastRefitMinutes,omitempty"`
+	ForecastStepMinutes  int `json:"forecastStepMinutes,omitempty"`
 }
 
 // Defaults returns the profile used where a field is not set.
@@ -52,7 +56,7 @@ func Defaults() Profile {
 		SessionMeanSeconds: 1200, SessionSigma: 1.0, BitrateBps: 2.5e6, PacketBytes: 1200,
 		PublishFraction: f64(0), CPUIdlePercent: f64(5), CPUPercentPerStream: 0.9,
 		MemoryIdlePercent: f64(20), MemoryPercentPerStream: 0.5,
-		HPATargetCPUPercent: 70, HPASyncSeconds: 15,
+		HPATargetCPUPercent: 70, HPASyncSeconds: 15, ForecastRefitMinutes: 180, ForecastStepMinutes: 5,
 	}
 }
 
@@ -97,6 +101,8 @@ func (p Profile) WithDefaults() Profile {
 		p.HPATargetCPUPercent = d.HPATargetCPUPercent
 	}
 	setI(&p.HPASyncSeconds, d.HPASyncSeconds)
+	setI(&p.ForecastRefitMinutes, d.ForecastRefitMinutes)
+	setI(&p.ForecastStepMinutes, d.ForecastStepMinutes)
 	return p
 }
 
@@ -144,6 +150,12 @@ func (p Profile) Validate() error {
 	}
 	if p.HPASyncSeconds < p.StepSeconds || p.HPASyncSeconds%p.StepSeconds != 0 {
 		bad("hpaSyncSeconds", p.HPASyncSeconds, fmt.Sprintf("must be a multiple of stepSeconds (%d)", p.StepSeconds))
+	}
+	if p.ForecastStepMinutes < 1 || p.ForecastStepMinutes > 60 {
+		bad("forecastStepMinutes", p.ForecastStepMinutes, "must be between 1 and 60")
+	}
+	if p.ForecastRefitMinutes < p.ForecastStepMinutes || p.ForecastRefitMinutes > 7*24*60 {
+		bad("forecastRefitMinutes", p.ForecastRefitMinutes, "must be between forecastStepMinutes and 10080")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid simulation profile: %s", strings.Join(errs, "; "))

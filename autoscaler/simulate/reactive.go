@@ -51,6 +51,12 @@ func fire(p *pod, ev statemachine.Event, in statemachine.Input) error {
 // runReactive is streamscaler: the decision core picks the serving size, the plan picks
 // the pods, the state machine moves them, and only deletable pods are removed.
 func runReactive(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int) (Result, error) {
+	return runStreamscaler(PolicyReactive, d, w, spec, p, record, nil)
+}
+
+// runStreamscaler replays this project's controller; with a forecaster it is the
+// predictive policy, which also scales out ahead of forecast load.
+func runStreamscaler(name string, d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int, lf *autoscaler.LoadForecaster) (Result, error) {
 	f := newFleet(p, w, d, func(q *pod) bool { return q.ready && q.m.State() == statemachine.Allocated })
 	for i := 0; i < initialPods(w, spec, p); i++ {
 		q := f.addPod(d.Start, true)
@@ -67,19 +73,19 @@ func runReactive(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Prof
 		// moves wait for the policy's sync.
 		var err error
 		if k%syncEvery == 0 {
-			err = f.reactiveSync(now, spec, hist)
+			err = f.reactiveSync(now, spec, hist, lf)
 		} else {
 			err = f.lifecycle(now, spec, true)
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("reactive policy at %s: %w", now.Format(time.RFC3339), err)
+			return Result{}, fmt.Errorf("%s policy at %s: %w", name, now.Format(time.RFC3339), err)
 		}
 		f.account(k, record)
 	}
 	if err := f.verify(len(d.Streams) - 1); err != nil {
-		return Result{}, fmt.Errorf("reactive policy: %w", err)
+		return Result{}, fmt.Errorf("%s policy: %w", name, err)
 	}
-	return f.result(PolicyReactive), nil
+	return f.result(name), nil
 }
 
 // lifecycle applies autoscaler.Progress: ready pods become allocated, drained or timed-out
@@ -127,12 +133,25 @@ func (f *fleet) lifecycle(now time.Time, spec *v1alpha1.ScalingPolicySpec, ready
 	return nil
 }
 
-func (f *fleet) reactiveSync(now time.Time, spec *v1alpha1.ScalingPolicySpec, hist *autoscaler.History) error {
+func (f *fleet) reactiveSync(now time.Time, spec *v1alpha1.ScalingPolicySpec, hist *autoscaler.History, lf *autoscaler.LoadForecaster) error {
 	if err := f.lifecycle(now, spec, false); err != nil {
 		return err
 	}
 	samples := f.samples(f.pods)
-	rec := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: spec, Pods: samples}, hist)
+	decide := autoscaler.Input{Now: now, Spec: spec, Pods: samples}
+	if lf != nil {
+		decide.Forecast = lf.Forecast()
+	}
+	rec := autoscaler.Recommend(decide, hist)
+	if lf != nil {
+		totals := map[string]float64{}
+		for _, m := range rec.Metrics {
+			if m.Valid {
+				totals[m.Key] = m.Total
+			}
+		}
+		lf.Observe(now, totals)
+	}
 	plan := autoscaler.PlanScale(samples, 0, rec.Replicas)
 	named := f.byName()
 	in := statemachine.Input{Now: now}

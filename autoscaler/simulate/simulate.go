@@ -5,12 +5,16 @@ import (
 	"math"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler"
 )
 
 // Policy names, in report order.
 const (
 	PolicyReactive   = "reactive"
+	PolicyPredictive = "predictive"
 	PolicyHPA        = "hpa"
 	PolicyStaticPeak = "static-peak"
 	PolicyOracle     = "oracle"
@@ -42,7 +46,7 @@ func (s *Series) add(t time.Time, demand, capacity, pods float64) {
 
 // Result is one policy's score.
 type Result struct {
-	// Policy is reactive, hpa, static-peak or oracle.
+	// Policy is reactive, predictive, hpa, static-peak or oracle.
 	Policy string `json:"policy"`
 	// PodHours is the pod time paid for, from creation to deletion.
 	PodHours float64 `json:"podHours"`
@@ -121,6 +125,14 @@ func Run(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) (*Report, error)
 	if err != nil {
 		return nil, err
 	}
+	pspec, lf, err := predictiveSetup(spec, p)
+	if err != nil {
+		return nil, err
+	}
+	predictive, err := runStreamscaler(PolicyPredictive, d, &w, pspec, p, record, lf)
+	if err != nil {
+		return nil, err
+	}
 	hpa, err := runHPA(d, &w, spec, p, record)
 	if err != nil {
 		return nil, err
@@ -129,7 +141,7 @@ func Run(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) (*Report, error)
 	if err != nil {
 		return nil, fmt.Errorf("static-peak policy: %w", err)
 	}
-	results := []Result{reactive, hpa, static, runOracle(d, &w, spec, p, record)}
+	results := []Result{reactive, predictive, hpa, static, runOracle(d, &w, spec, p, record)}
 	oracle := results[len(results)-1].PodHours
 	for i := range results {
 		if oracle > 0 {
@@ -138,6 +150,26 @@ func Run(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) (*Report, error)
 	}
 	rep.Results = results
 	return rep, nil
+}
+
+// predictiveSetup is the policy's spec with prediction on (the policy's own prediction
+// block, or the defaults with a horizon of one pod start-up plus one sync period), and
+// its forecaster: one-minute buckets, refitted every ForecastRefitMinutes.
+func predictiveSetup(spec *v1alpha1.ScalingPolicySpec, p Profile) (*v1alpha1.ScalingPolicySpec, *autoscaler.LoadForecaster, error) {
+	ps := spec.DeepCopy()
+	if ps.Prediction == nil {
+		ps.Prediction = &v1alpha1.PredictionSpec{}
+	}
+	ps.Prediction.Enabled = true
+	if ps.Prediction.Horizon == nil {
+		h := max(time.Minute, time.Duration(p.StartupSeconds)*time.Second+spec.Period())
+		ps.Prediction.Horizon = &metav1.Duration{Duration: h}
+	}
+	lf, err := autoscaler.NewLoadForecaster(ps, time.Duration(p.ForecastStepMinutes)*time.Minute, time.Duration(p.ForecastRefitMinutes)*time.Minute)
+	if err != nil {
+		return nil, nil, fmt.Errorf("predictive policy: %w", err)
+	}
+	return ps, lf, nil
 }
 
 // initialPods is where the dynamic policies start: room for the first demand at 75% of capacity.

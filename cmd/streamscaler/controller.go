@@ -94,7 +94,7 @@ func runController(fl controllerFlags) error {
 	if err != nil {
 		return fmt.Errorf("creating a client: %w", err)
 	}
-	sources, err := metricsSources(fl, cfg, reader)
+	sources, histories, err := metricsSources(fl, cfg, reader)
 	if err != nil {
 		return err
 	}
@@ -124,6 +124,7 @@ func runController(fl controllerFlags) error {
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(),
 		Target:        &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
 		Sources:       sources,
+		Histories:     histories,
 		DefaultSource: def,
 		Evictors:      evictors,
 		Clock:         clock.RealClock{},
@@ -144,19 +145,20 @@ func runController(fl controllerFlags) error {
 }
 
 // metricsSources builds every source the flags allow; a policy picks one by type.
-func metricsSources(fl controllerFlags, cfg *rest.Config, secrets client.Reader) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, error) {
+// The Prometheus source also rebuilds load history for prediction after a restart.
+func metricsSources(fl controllerFlags, cfg *rest.Config, secrets client.Reader) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, map[v1alpha1.MetricsSourceType]controller.HistorySource, error) {
 	now := clock.RealClock{}.Now
 	out := map[v1alpha1.MetricsSourceType]controller.MetricsSource{
 		v1alpha1.SourceAnnotations: &annotations.Source{Now: now},
 	}
 	m, err := metricsapi.New(cfg, now)
 	if err != nil {
-		return nil, fmt.Errorf("metrics API source: %w", err)
+		return nil, nil, fmt.Errorf("metrics API source: %w", err)
 	}
 	out[v1alpha1.SourceMetricsAPI] = m
 	sr, err := srs.New(srs.Config{Timeout: fl.srsTimeout, Concurrency: fl.srsConcurrency, Now: now})
 	if err != nil {
-		return nil, fmt.Errorf("--srs-timeout/--srs-concurrency: %w", err)
+		return nil, nil, fmt.Errorf("--srs-timeout/--srs-concurrency: %w", err)
 	}
 	out[v1alpha1.SourceSRS] = sr
 	prom, err := prometheus.New(prometheus.Config{
@@ -175,10 +177,10 @@ func metricsSources(fl controllerFlags, cfg *rest.Config, secrets client.Reader)
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("--prometheus-*: %w", err)
+		return nil, nil, fmt.Errorf("--prometheus-*: %w", err)
 	}
 	out[v1alpha1.SourcePrometheus] = prom
-	return out, nil
+	return out, map[v1alpha1.MetricsSourceType]controller.HistorySource{v1alpha1.SourcePrometheus: prom}, nil
 }
 
 // buildEvictors builds the evictor of every eviction action.

@@ -19,9 +19,12 @@ func defaultControllerFlags() controllerFlags {
 
 func TestControllerWiringBuildsEverySourceAndEvictor(t *testing.T) {
 	fl := defaultControllerFlags()
-	sources, err := metricsSources(fl, &rest.Config{Host: "https://127.0.0.1:1"}, nil)
+	sources, histories, err := metricsSources(fl, &rest.Config{Host: "https://127.0.0.1:1"}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if histories[v1alpha1.SourcePrometheus] == nil {
+		t.Error("the Prometheus source should also rebuild history")
 	}
 	for _, typ := range []v1alpha1.MetricsSourceType{v1alpha1.SourceAnnotations, v1alpha1.SourcePrometheus, v1alpha1.SourceSRS, v1alpha1.SourceMetricsAPI} {
 		if sources[typ] == nil {
@@ -58,7 +61,7 @@ func TestControllerFlagErrors(t *testing.T) {
 			c.mutate(&fl)
 			_, err := defaultSource(fl)
 			if err == nil {
-				_, err = metricsSources(fl, &rest.Config{Host: "https://127.0.0.1:1"}, nil)
+				_, _, err = metricsSources(fl, &rest.Config{Host: "https://127.0.0.1:1"}, nil)
 			}
 			if err == nil {
 				_, err = buildEvictors(fl)

@@ -50,7 +50,7 @@ func TestSimulateWorldCupJSON(t *testing.T) {
 		}
 		got[r["policy"].(string)] = r
 	}
-	for _, p := range []string{"reactive", "hpa", "static-peak", "oracle"} {
+	for _, p := range []string{"reactive", "predictive", "hpa", "static-peak", "oracle"} {
 		if got[p] == nil {
 			t.Fatalf("no %s in %s", p, out)
 		}
@@ -80,7 +80,7 @@ func TestSimulateTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"policy", "pod-hours", "vs oracle", "lost", "reactive", "hpa", "static-peak", "oracle"} {
+	for _, want := range []string{"policy", "pod-hours", "vs oracle", "lost", "reactive", "predictive", "hpa", "static-peak", "oracle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table has no %q:\n%s", want, out)
 		}
