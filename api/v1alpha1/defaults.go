@@ -180,7 +180,7 @@ func (s *ScalingPolicySpec) FallbackReplicas() (int32, bool) {
 const (
 	DefaultPredictionHorizon = 5 * time.Minute
 	DefaultPredictionHistory = 7 * 24 * time.Hour
-	DefaultMarginPercent     = int32(10)
+	DefaultMarginPercent     = int32(0)
 )
 
 // Predicting reports whether prediction is on.

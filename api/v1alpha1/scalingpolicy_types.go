@@ -312,7 +312,8 @@ type PredictionSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('336h')",message="season must be between 0s and 14d"
 	// +optional
 	Season *metav1.Duration `json:"season,omitempty"`
-	// marginPercent is added on top of the forecast's upper band; default 10.
+	// marginPercent is added on top of the forecast's upper band (itself the 90th percentile of
+	// recent forecast errors above the point forecast); default 0.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=200
 	// +optional
