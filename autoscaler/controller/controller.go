@@ -114,14 +114,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	ctx = logf.IntoContext(ctx, log)
 	start := r.Clock.Now()
 	defer func() {
-		log.V(2).Info("Reconciled", "duration", r.Clock.Now().Sub(start), "requeueAfter", res.RequeueAfter, "error", retErr)
+		took := r.Clock.Now().Sub(start)
+		reconcileDuration.WithLabelValues(req.Namespace, req.Name).Observe(took.Seconds())
+		log.V(2).Info("Reconciled", "duration", took, "requeueAfter", res.RequeueAfter, "error", retErr)
 	}()
+	fail := func(stage string, err error) error {
+		if err != nil {
+			reconcileErrors.WithLabelValues(req.Namespace, req.Name, stage).Inc()
+		}
+		return err
+	}
 
 	// 1. The policy and its target.
 	var policy v1alpha1.ScalingPolicy
 	if err := r.Client.Get(ctx, req.NamespacedName, &policy); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName)
+			forgetMetrics(req.Namespace, req.Name)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
@@ -145,13 +154,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			return ctrl.Result{RequeueAfter: spec.Period()}, r.writeStatus(ctx, &policy, status)
 		}
 		setCondition(status, policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedGetTarget", err.Error())
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, &policy, status))
+		return ctrl.Result{}, fail("target", errors.Join(err, r.writeStatus(ctx, &policy, status)))
 	}
 
 	// 2. Pods, each with a state.
 	pods, pending, err := r.listPods(ctx, cs, now)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fail("pods", err)
 	}
 	act := !spec.Paused && !spec.DryRun
 	if !known {
@@ -165,7 +174,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 		if p.stored.rewrite && act {
 			if err := r.writeState(ctx, &policy, p, p.stored.state, p.stored.since, nil); err != nil {
-				return ctrl.Result{}, err
+				return ctrl.Result{}, fail("state", err)
 			}
 		}
 	}
@@ -177,6 +186,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if due {
 		values, metricsErr = r.readMetrics(ctx, &policy, pods)
 		if metricsErr != nil {
+			_ = fail("metrics", metricsErr)
 			mem.failures++
 			log.Error(metricsErr, "Reading metrics", "consecutiveFailures", mem.failures)
 			values = nil
@@ -196,7 +206,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			continue
 		}
 		if err := r.applyStep(ctx, &policy, byName(pods)[s.Pod], s); err != nil {
-			return ctrl.Result{}, err
+			return ctrl.Result{}, fail("state", err)
 		}
 	}
 
@@ -231,7 +241,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		log.V(1).Info("Decided", "serving", rc.Current, "desired", rc.Replicas, "raw", rc.Raw, "reason", rc.Reason, "plan", plan)
 		if act {
 			if err := r.applyPlan(ctx, &policy, pods, plan, now); err != nil {
-				return ctrl.Result{}, err
+				return ctrl.Result{}, fail("state", err)
 			}
 			create = plan.Create
 		}
@@ -257,7 +267,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 				// A conflict means someone else wrote the CloneSet: nothing of ours was
 				// written, and the next pass re-reads and re-decides.
 				setCondition(status, policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedUpdateTarget", err.Error())
-				return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, &policy, status))
+				return ctrl.Result{}, fail("scale", errors.Join(err, r.writeStatus(ctx, &policy, status)))
 			}
 			r.event(&policy, corev1.EventTypeNormal, "Scaled", "Scale", "CloneSet %s: replicas %d -> %d, deleting %v", cs.Name, ptrValue(cs.Spec.Replicas), replicas, gone)
 			if replicas != ptrValue(cs.Spec.Replicas) {
@@ -290,7 +300,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 	}
 	if err := r.writeStatus(ctx, &policy, status); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fail("status", err)
+	}
+	counts := map[statemachine.State]int{}
+	for _, p := range pods {
+		counts[p.stored.state]++
+	}
+	recordPods(policy.Namespace, policy.Name, counts)
+	fleetReplicas.WithLabelValues(policy.Namespace, policy.Name, replicasCurrent).Set(float64(ptrValue(cs.Spec.Replicas)))
+	if rec != nil {
+		targets := map[string]float64{}
+		for _, m := range spec.Metrics {
+			targets[m.Key()] = m.TargetValue()
+		}
+		recordDecision(policy.Namespace, policy.Name, *rec, targets)
 	}
 	return ctrl.Result{RequeueAfter: max(mem.next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
 }
@@ -406,11 +429,17 @@ func (r *Reconciler) applyStep(ctx context.Context, policy *v1alpha1.ScalingPoli
 			return nil
 		}
 		r.event(p.obj, corev1.EventTypeNormal, "Evicted", "Evict", "drain timeout %s: %d streams evicted (%s)", policy.Spec.DrainTimeout(), cut, policy.Spec.Eviction())
+		evictedStreams.WithLabelValues(policy.Namespace, policy.Name, string(policy.Spec.Eviction())).Add(float64(cut))
+		recordTransition(policy.Namespace, policy.Name, s.Transition)
 		log.V(1).Info("Pod state", "event", s.Transition.Event, "from", s.Transition.From, "to", s.Transition.To, "inState", s.Transition.InState, "evicted", cut)
 		return r.writeState(ctx, policy, p, s.Transition.To, s.Transition.At, map[string]string{v1alpha1.EvictedStreamsAnnotation: fmt.Sprint(cut)})
 	}
 	log.V(1).Info("Pod state", "event", s.Transition.Event, "from", s.Transition.From, "to", s.Transition.To, "inState", s.Transition.InState)
-	return r.writeState(ctx, policy, p, s.Transition.To, s.Transition.At, nil)
+	if err := r.writeState(ctx, policy, p, s.Transition.To, s.Transition.At, nil); err != nil {
+		return err
+	}
+	recordTransition(policy.Namespace, policy.Name, s.Transition)
+	return nil
 }
 
 // applyPlan moves pods as the plan says, each through the state machine.
@@ -434,6 +463,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, policy *v1alpha1.ScalingPoli
 			if err := r.writeState(ctx, policy, p, t.To, t.At, nil); err != nil {
 				return err
 			}
+			recordTransition(policy.Namespace, policy.Name, t)
 			r.event(p.obj, corev1.EventTypeNormal, string(mv.event), "Scale", "%s -> %s", t.From, t.To)
 		}
 	}

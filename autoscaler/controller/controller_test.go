@@ -22,6 +22,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/streamscaler/streamscaler/adapters/annotations"
@@ -368,6 +369,43 @@ func (e *env) consistently(what string, d time.Duration, cond func() (bool, stri
 	}
 }
 
+// metric sums the samples of a self-metric family whose labels include want (a
+// histogram counts its observations).
+func (e *env) metric(family string, want map[string]string) float64 {
+	e.t.Helper()
+	fams, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range fams {
+		if f.GetName() != family {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				total += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				total += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				total += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return total
+}
+
 func uids(pods []corev1.Pod) map[string]types.UID {
 	m := map[string]types.UID{}
 	for _, p := range pods {
@@ -464,6 +502,34 @@ func scaleIn(e *env) {
 		now := uids(e.pods())
 		return len(now) == 3 && fmt.Sprint(now) == fmt.Sprint(after), fmt.Sprint(now)
 	})
+	// Self-metrics saw the whole life of the drained pod.
+	mine := map[string]string{"namespace": e.ns, "policy": "edge"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{"namespace": e.ns, "policy": "edge"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, c := range []struct {
+		family string
+		labels map[string]string
+		want   float64
+	}{
+		{"streamscaler_pod_transitions_total", with("from", "allocated", "to", "tombstone", "event", "scaleIn"), 1},
+		{"streamscaler_pod_transitions_total", with("from", "tombstone", "to", "deletable", "event", "drained"), 1},
+		{"streamscaler_pod_state_duration_seconds", with("state", "tombstone"), 1},
+		{"streamscaler_pod_state_pods", with("state", "allocated"), 3},
+		{"streamscaler_fleet_replicas", with("kind", "current"), 3},
+	} {
+		e.eventually(c.family+fmt.Sprint(c.labels), func() (bool, string) {
+			got := e.metric(c.family, c.labels)
+			return got == c.want, fmt.Sprintf("%v", got)
+		})
+	}
+	if e.metric("streamscaler_decision_total", mine) == 0 || e.metric("streamscaler_reconcile_duration_seconds", mine) == 0 {
+		e.t.Error("decisions and reconcile durations should be counted")
+	}
 }
 
 func revive(e *env) {
@@ -491,6 +557,9 @@ func drainTimeout(e *env) {
 		_, there := e.podByName(victim)
 		return called && n == 2 && !there, fmt.Sprintf("evicted %d (called %v), pod there %v", n, called, there)
 	})
+	if got := e.metric("streamscaler_eviction_streams_total", map[string]string{"namespace": e.ns, "action": "none"}); got != 2 {
+		e.t.Errorf("streamscaler_eviction_streams_total = %v, want 2", got)
+	}
 	var events corev1.EventList
 	e.eventually("an Evicted event records the count", func() (bool, string) {
 		if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
