@@ -86,6 +86,9 @@ func Parse(data []byte) (*File, error) {
 	return out, nil
 }
 
+// Split returns the YAML documents of data, dropping empty ones.
+func Split(data []byte) [][]byte { return splitDocuments(data) }
+
 // splitDocuments splits on lines that are exactly "---", dropping empty documents.
 func splitDocuments(data []byte) [][]byte {
 	var docs [][]byte

@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newControllerCommand())
+	root.AddCommand(newSimulateCommand(), newControllerCommand(), newValidateCommand())
 	root.AddCommand(newForecastCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "streamscaler:", err)

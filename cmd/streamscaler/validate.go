@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/streamscaler/streamscaler/adapters/policyfile"
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/api/v1alpha1/crdvalidation"
+	"github.com/streamscaler/streamscaler/deploy/crd"
+)
+
+func newValidateCommand() *cobra.Command {
+	var files []string
+	var showDefaults bool
+	cmd := &cobra.Command{
+		Use:   "validate -f FILE [-f FILE ...]",
+		Short: "Check ScalingPolicy YAML offline with the API server's rules",
+		Long: `validate checks every ScalingPolicy in the files with the generated CRD's schema, defaults
+and CEL rules, run by the API server's own validation code, plus the checks a schema
+cannot express. Every error names its field path. Other documents (such as a
+SimulationProfile) are skipped. It exits non-zero when any policy is invalid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runValidate(cmd.Context(), cmd.OutOrStdout(), files, showDefaults)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "YAML file to check (repeatable; - for standard input)")
+	cmd.Flags().BoolVar(&showDefaults, "show-defaults", false, "print each valid policy with the API server's defaults filled in")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func runValidate(ctx context.Context, out io.Writer, files []string, showDefaults bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	v, err := crdvalidation.New(crd.ScalingPolicy, v1alpha1.GroupVersion.Version)
+	if err != nil {
+		return err
+	}
+	invalid, checked := 0, 0
+	for _, name := range files {
+		data, err := readInput(name)
+		if err != nil {
+			return err
+		}
+		for i, doc := range policyfile.Split(data) {
+			var head struct{ APIVersion, Kind string }
+			if err := yaml.Unmarshal(doc, &head); err != nil {
+				fmt.Fprintf(out, "%s document %d: not YAML: %v\n", name, i+1, err)
+				invalid++
+				continue
+			}
+			if head.Kind != "ScalingPolicy" {
+				continue
+			}
+			checked++
+			where := fmt.Sprintf("%s document %d", name, i+1)
+			var errs []string
+			if head.APIVersion != v1alpha1.GroupVersion.String() {
+				errs = append(errs, fmt.Sprintf("apiVersion: %q, want %q", head.APIVersion, v1alpha1.GroupVersion.String()))
+			}
+			var p v1alpha1.ScalingPolicy
+			if err := yaml.UnmarshalStrict(doc, &p); err != nil {
+				errs = append(errs, err.Error())
+			} else {
+				where = fmt.Sprintf("%s (%s/%s)", where, p.Namespace, p.Name)
+				for _, e := range p.Spec.Validate() {
+					errs = append(errs, e.Error())
+				}
+			}
+			obj, ferrs, err := v.ValidateJSON(ctx, doc)
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+			for _, e := range ferrs {
+				errs = append(errs, e.Error())
+			}
+			errs = dedupe(errs)
+			if len(errs) > 0 {
+				invalid++
+				fmt.Fprintf(out, "%s: invalid\n", where)
+				for _, e := range errs {
+					fmt.Fprintf(out, "  - %s\n", e)
+				}
+				continue
+			}
+			fmt.Fprintf(out, "%s: valid\n", where)
+			if showDefaults {
+				y, err := yaml.Marshal(obj)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "---\n%s", y)
+			}
+		}
+	}
+	if checked == 0 && invalid == 0 {
+		return fmt.Errorf("no ScalingPolicy found in %s", strings.Join(files, ", "))
+	}
+	if invalid > 0 {
+		return fmt.Errorf("%d invalid document(s)", invalid)
+	}
+	return nil
+}
+
+func readInput(name string) ([]byte, error) {
+	const limit = 1 << 20
+	var r io.Reader
+	if name == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s: %w", name, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("reading %s: larger than %d bytes", name, limit)
+	}
+	return data, nil
+}
+
+// dedupe drops repeated messages: the schema and Validate often say the same thing.
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
