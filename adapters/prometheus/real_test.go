@@ -13,10 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,10 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
-)
 
-// prometheusServer is where Debian's package (make prometheus) puts the server.
-const prometheusServer = "/usr/bin/prometheus"
+	"github.com/streamscaler/streamscaler/internal/testprom"
+)
 
 var recordFlag = flag.Bool("record", false, "TestRealPrometheus: write the responses to testdata/prometheus")
 
@@ -36,32 +33,27 @@ var recordFlag = flag.Bool("record", false, "TestRealPrometheus: write the respo
 // back through Source with the default queries: the queries, the label mapping and the
 // rate windows are checked against what the server really computes.
 func TestRealPrometheus(t *testing.T) {
-	if _, err := os.Stat(prometheusServer); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: run make prometheus", prometheusServer)
-		}
-		t.Skipf("%s is missing: run make prometheus", prometheusServer)
-	}
+	testprom.Require(t)
 	began := time.Now()
 	defer func() { t.Logf("real Prometheus test took %s", time.Since(began).Round(time.Millisecond)) }()
 
 	// 1. The exporters: one SRS target per pod (Kubernetes relabelling would add namespace
 	// and pod; here the static config does), and the fleet-wide ones that carry them.
 	start := time.Now()
-	var targets []scrapeTarget
+	var targets []testprom.Target
 	for _, p := range append([]fakePod{decoyPod}, livePods...) {
 		addr := serveMetrics(t, srsCollector(start, []fakePod{p}, false))
-		targets = append(targets, scrapeTarget{job: "srs", addr: addr, labels: map[string]string{"namespace": p.namespace, "pod": p.name}})
+		targets = append(targets, testprom.Target{Job: "srs", Addr: addr, Labels: map[string]string{"namespace": p.namespace, "pod": p.name}})
 	}
 	everyPod := append(append([]fakePod{decoyPod}, livePods...), benchPods()...)
 	targets = append(targets,
-		scrapeTarget{job: "srs-bench", addr: serveMetrics(t, srsCollector(start, benchPods(), true))},
-		scrapeTarget{job: "cadvisor", addr: serveMetrics(t, cadvisorCollector(start, everyPod))},
-		scrapeTarget{job: "kube-state-metrics", addr: serveMetrics(t, ksmCollector(everyPod))},
+		testprom.Target{Job: "srs-bench", Addr: serveMetrics(t, srsCollector(start, benchPods(), true))},
+		testprom.Target{Job: "cadvisor", Addr: serveMetrics(t, cadvisorCollector(start, everyPod))},
+		testprom.Target{Job: "kube-state-metrics", Addr: serveMetrics(t, ksmCollector(everyPod))},
 	)
 
 	// 2. The server, scraping every second.
-	promURL := startPrometheus(t, targets)
+	promURL := testprom.Start(t, targets)
 	client, err := api.NewClient(api.Config{Address: promURL})
 	if err != nil {
 		t.Fatal(err)
@@ -116,13 +108,6 @@ func TestRealPrometheus(t *testing.T) {
 	if *recordFlag {
 		record(t, papi, promURL)
 	}
-}
-
-// scrapeTarget is one static scrape target.
-type scrapeTarget struct {
-	job, addr string
-	// labels are target labels; none means the series carry their own (honor_labels).
-	labels map[string]string
 }
 
 // serveMetrics serves the collector's registry on a loopback port until the test ends.
@@ -252,116 +237,6 @@ func ksmCollector(pods []fakePod) prometheus.Collector {
 
 // startPrometheus runs the real server on a free loopback port until the test ends and
 // returns its URL once it is ready.
-func startPrometheus(t *testing.T, targets []scrapeTarget) string {
-	t.Helper()
-	dir := t.TempDir()
-	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, prometheusConfig(targets), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freePort(t)
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(prometheusServer,
-		"--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn",
-		"--storage.tsdb.retention.time=1h",
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, stopped whole
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{}) // closed once the server has exited, with waitErr
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		_ = logFile.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logFile.Name()); err == nil {
-				t.Logf("prometheus log:\n%s", b)
-			}
-		}
-	})
-
-	promURL := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("prometheus exited before it was ready: %v\n%s", waitErr, b)
-		default:
-		}
-		resp, err := http.Get(promURL + "/-/ready")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return promURL
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 30s: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// prometheusConfig scrapes every target each second. It is written as JSON, which is YAML.
-func prometheusConfig(targets []scrapeTarget) []byte {
-	type staticConfig struct {
-		Targets []string          `json:"targets"`
-		Labels  map[string]string `json:"labels,omitempty"`
-	}
-	type scrapeConfig struct {
-		JobName       string         `json:"job_name"`
-		HonorLabels   bool           `json:"honor_labels"`
-		StaticConfigs []staticConfig `json:"static_configs"`
-	}
-	byJob := map[string]*scrapeConfig{}
-	var jobs []*scrapeConfig
-	for _, tg := range targets {
-		sc, ok := byJob[tg.job]
-		if !ok {
-			sc = &scrapeConfig{JobName: tg.job, HonorLabels: tg.labels == nil}
-			byJob[tg.job] = sc
-			jobs = append(jobs, sc)
-		}
-		sc.StaticConfigs = append(sc.StaticConfigs, staticConfig{Targets: []string{tg.addr}, Labels: tg.labels})
-	}
-	b, err := json.MarshalIndent(map[string]any{
-		"global":         map[string]string{"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1m"},
-		"scrape_configs": jobs,
-	}, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// freePort returns a loopback address no one listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // waitForScrapes waits until every target is up and was scraped at least n times.
 func waitForScrapes(t *testing.T, papi promv1.API, targets, n int) {
 	t.Helper()
