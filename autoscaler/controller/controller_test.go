@@ -2,7 +2,14 @@ package controller_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +37,7 @@ import (
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/controller"
 	"github.com/streamscaler/streamscaler/internal/testcluster"
+	"github.com/streamscaler/streamscaler/internal/testprom"
 )
 
 // These tests run the controller against a real kube-apiserver and etcd, with the real
@@ -47,6 +55,8 @@ type env struct {
 	failing controller.MetricsSource
 	// history, when set, rebuilds load history for the annotations source.
 	history controller.HistorySource
+	// metricsAddr, when set, is where the manager serves its metrics.
+	metricsAddr string
 }
 
 func TestController(t *testing.T) {
@@ -67,6 +77,7 @@ func TestController(t *testing.T) {
 		{"a policy whose CloneSet does not exist says so in a condition", missingTarget},
 		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
 		{"prediction seeded from history scales out ahead of the load and reports its forecast", predictive},
+		{"every Grafana panel's query returns data from a real Prometheus scraping the controller", dashboards},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +103,17 @@ func (h *rampHistory) History(_ context.Context, _ *v1alpha1.ScalingPolicy, key,
 	out := make([]float64, 180)
 	for i := range out {
 		out[i] = float64(i + 1)
+	}
+	return out, nil
+}
+
+// flatHistory is a fleet that always had the same load.
+type flatHistory float64
+
+func (h flatHistory) History(_ context.Context, _ *v1alpha1.ScalingPolicy, _, _ string, _ time.Time, _, _ time.Duration) ([]float64, error) {
+	out := make([]float64, 120)
+	for i := range out {
+		out[i] = float64(h)
 	}
 	return out, nil
 }
@@ -167,9 +189,13 @@ func (f *conflictingTarget) Scale(ctx context.Context, cs *kruisev1alpha1.CloneS
 // startController runs a controller manager until the returned stop is called.
 func (e *env) startController(evictor controller.Evictor, wrap func(controller.ScaleTarget) controller.ScaleTarget) (stop func()) {
 	e.t.Helper()
+	bind := "0"
+	if e.metricsAddr != "" {
+		bind = e.metricsAddr
+	}
 	mgr, err := ctrl.NewManager(e.c.Config, ctrl.Options{
 		Scheme:                 e.c.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
+		Metrics:                metricsserver.Options{BindAddress: bind},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
@@ -745,4 +771,106 @@ func predictive(e *env) {
 	if len(h.asked) == 0 || !strings.HasPrefix(h.asked[0], "pullStreams srs-edge-") {
 		e.t.Fatalf("history asked as %v, want pullStreams for the CloneSet's pods", h.asked)
 	}
+}
+
+func dashboards(e *env) {
+	testprom.Require(e.t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.metricsAddr = ln.Addr().String()
+	ln.Close()
+	e.history = flatHistory(25)
+
+	// A scale-in with a drain that times out, then a scale-out, with one conflicting
+	// CloneSet write on the way and a forecast: every series the dashboards use.
+	pods := e.cloneSet(12, 3, 9, 1)
+	victim := pods[3].Name
+	e.policy(func(s *v1alpha1.ScalingPolicySpec) {
+		s.Tombstone = &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: 3 * time.Second}}
+		s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, MarginPercent: ptr.To(int32(0))}
+	})
+	e.startController(nil, func(t controller.ScaleTarget) controller.ScaleTarget {
+		return &conflictingTarget{ScaleTarget: t, c: e.c.Client}
+	})
+	promURL := testprom.Start(e.t, []testprom.Target{{Job: "streamscaler", Addr: e.metricsAddr, Labels: map[string]string{}}})
+	e.eventually("the drained pod is evicted and deleted", func() (bool, string) {
+		_, there := e.podByName(victim)
+		return !there, states(e)
+	})
+	e.setStreams(pods[0].Name, 60)
+	e.eventually("the fleet grows for 72 streams", func() (bool, string) {
+		return *e.cs().Spec.Replicas > 3, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
+	})
+	e.eventually("the new pods exist", func() (bool, string) { return len(e.pods()) > 3, states(e) })
+	for _, p := range e.pods() {
+		if p.Labels[v1alpha1.StateLabel] == "init" {
+			e.setStreams(p.Name, 0)
+			e.ready(p.Name)
+		}
+	}
+	e.eventually("new pods become allocated", func() (bool, string) {
+		return e.metric("streamscaler_pod_transitions_total", map[string]string{"namespace": e.ns, "event": "ready"}) > 0, states(e)
+	})
+	time.Sleep(3 * time.Second) // a few more scrapes
+
+	files, err := filepath.Glob("../../deploy/grafana/*.json")
+	if err != nil || len(files) != 3 {
+		e.t.Fatalf("want the 3 dashboards, found %v (%v)", files, err)
+	}
+	vars := strings.NewReplacer("$namespace", e.ns, "$policy", "edge", "$__rate_interval", "1m")
+	queries := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var d struct {
+			Panels []struct {
+				Title   string
+				Targets []struct{ Expr string }
+			}
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			e.t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				queries++
+				q := vars.Replace(tg.Expr)
+				e.eventually(fmt.Sprintf("%s %q: %s returns data", filepath.Base(f), p.Title, q), func() (bool, string) {
+					n, err := promQuery(promURL, q)
+					if err != nil {
+						return false, err.Error()
+					}
+					return n > 0, "an empty result"
+				})
+			}
+		}
+	}
+	if queries < 15 {
+		e.t.Fatalf("only %d queries in the dashboards", queries)
+	}
+}
+
+// promQuery runs an instant query and returns how many series it gave.
+func promQuery(base, q string) (int, error) {
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string
+		Error  string
+		Data   struct{ Result []json.RawMessage }
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
+		return 0, err
+	}
+	if r.Status != "success" {
+		return 0, fmt.Errorf("%s: %s", r.Status, r.Error)
+	}
+	return len(r.Data.Result), nil
 }
