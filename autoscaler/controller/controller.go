@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,8 @@ type Reconciler struct {
 	Clock Clock
 	// Recorder emits events on policies and pods; may be nil.
 	Recorder events.EventRecorder
+	// Publisher, when set, gets each decision's figures for the external metrics API.
+	Publisher Publisher
 
 	mu       sync.Mutex
 	policies map[types.NamespacedName]*policyMemory
@@ -131,6 +134,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName)
 			forgetMetrics(req.Namespace, req.Name)
+			if r.Publisher != nil {
+				r.Publisher.Forget(req.Namespace, req.Name)
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
@@ -314,6 +320,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			targets[m.Key()] = m.TargetValue()
 		}
 		recordDecision(policy.Namespace, policy.Name, *rec, targets)
+		if r.Publisher != nil {
+			r.Publisher.Publish(policy.Namespace, policy.Name, externalValues(*rec, ptrValue(cs.Spec.Replicas)), now)
+		}
 	}
 	return ctrl.Result{RequeueAfter: max(mem.next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
 }
@@ -358,6 +367,25 @@ func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.Scal
 		f.Seed(k, now, values)
 		log.V(1).Info("Seeded the forecast from history", "metric", k, "points", len(values), "model", f.Status(k).Model)
 	}
+}
+
+// externalValues are the figures served on the external metrics API, named
+// streamscaler_<what>[_<metric>], with a custom metric's "/" written as "_".
+func externalValues(rec autoscaler.Recommendation, current int32) map[string]float64 {
+	out := map[string]float64{
+		"streamscaler_recommended_replicas": float64(rec.Replicas),
+		"streamscaler_current_replicas":     float64(current),
+	}
+	for _, m := range rec.Metrics {
+		key := strings.ReplaceAll(m.Key, "/", "_")
+		if m.Valid {
+			out["streamscaler_metric_total_"+key] = m.Total
+		}
+		if m.Forecast > 0 {
+			out["streamscaler_metric_forecast_"+key] = m.Forecast
+		}
+	}
+	return out
 }
 
 // readMetrics asks the policy's source for every metric it scales on, plus streams and

@@ -57,6 +57,35 @@ type env struct {
 	history controller.HistorySource
 	// metricsAddr, when set, is where the manager serves its metrics.
 	metricsAddr string
+	// published records what the controller publishes for the external metrics API.
+	published recordingPublisher
+}
+
+// recordingPublisher keeps the last values published per policy.
+type recordingPublisher struct {
+	mu     sync.Mutex
+	values map[string]map[string]float64
+}
+
+func (p *recordingPublisher) Publish(namespace, policy string, values map[string]float64, _ time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.values == nil {
+		p.values = map[string]map[string]float64{}
+	}
+	p.values[namespace+"/"+policy] = values
+}
+
+func (p *recordingPublisher) Forget(namespace, policy string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.values, namespace+"/"+policy)
+}
+
+func (p *recordingPublisher) get(key, name string) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.values[key][name]
 }
 
 func TestController(t *testing.T) {
@@ -220,6 +249,7 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		DefaultSource: v1alpha1.SourceAnnotations,
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
+		Publisher: &e.published,
 	}
 	if e.history != nil {
 		r.Histories[v1alpha1.SourceAnnotations] = e.history
@@ -482,6 +512,11 @@ func scaleOut(e *env) {
 	e.eventually("status reports the decision", func() (bool, string) {
 		st := e.getPolicy().Status
 		return st.DesiredReplicas == 3 && st.Pods.Allocated == 3 && st.CurrentReplicas == 3, fmt.Sprintf("%+v", st)
+	})
+	e.eventually("the decision is published for the external metrics API", func() (bool, string) {
+		k := e.ns + "/edge"
+		rec, total := e.published.get(k, "streamscaler_recommended_replicas"), e.published.get(k, "streamscaler_metric_total_pullStreams")
+		return rec == 3 && total == 25, fmt.Sprintf("recommended %v, pullStreams total %v", rec, total)
 	})
 }
 

@@ -49,3 +49,9 @@ func (NoEviction) Evict(_ context.Context, _ *v1alpha1.ScalingPolicy, _ *corev1.
 type HistorySource interface {
 	History(ctx context.Context, policy *v1alpha1.ScalingPolicy, key, podsRegex string, end time.Time, span, step time.Duration) ([]float64, error)
 }
+
+// Publisher receives each policy's latest figures for the external metrics API.
+type Publisher interface {
+	Publish(namespace, policy string, values map[string]float64, at time.Time)
+	Forget(namespace, policy string)
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -21,9 +23,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/streamscaler/streamscaler/adapters/annotations"
+	"github.com/streamscaler/streamscaler/adapters/externalmetrics"
 	"github.com/streamscaler/streamscaler/adapters/httphook"
 	"github.com/streamscaler/streamscaler/adapters/kruise"
 	"github.com/streamscaler/streamscaler/adapters/metricsapi"
@@ -34,6 +38,8 @@ import (
 )
 
 type controllerFlags struct {
+	extPort                                                            int
+	extCertDir                                                         string
 	promAddress, promTokenFile, promCAFile                             string
 	promInsecure                                                       bool
 	promTimeout, promWindow                                            time.Duration
@@ -72,6 +78,8 @@ func newControllerCommand() *cobra.Command {
 	f.IntVar(&fl.hookPort, "eviction-hook-port", 8090, "httpHook evictor: port of the hook in the pod")
 	f.StringVar(&fl.hookPath, "eviction-hook-path", "/streamscaler/evict", "httpHook evictor: path of the hook")
 	f.DurationVar(&fl.hookTimeout, "eviction-hook-timeout", 10*time.Second, "httpHook evictor: time allowed for one call")
+	f.IntVar(&fl.extPort, "external-metrics-port", 6443, "port of the external metrics API (external.metrics.k8s.io), served by the leader; 0 turns it off")
+	f.StringVar(&fl.extCertDir, "external-metrics-cert-dir", "", "directory with tls.crt and tls.key for the external metrics API (generated there, or in memory when empty)")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
 	f.IntVarP(&fl.verbosity, "v", "v", 0, "log verbosity (0-4)")
 	return cmd
@@ -129,6 +137,32 @@ func runController(fl controllerFlags) error {
 		Evictors:      evictors,
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
+	}
+	if fl.extPort < 0 || fl.extPort > 65535 {
+		return fmt.Errorf("--external-metrics-port %d: want 0 to 65535", fl.extPort)
+	}
+	if fl.extPort > 0 {
+		store := externalmetrics.NewStore()
+		srv, err := externalmetrics.NewServer(store, externalmetrics.ServerOptions{Port: fl.extPort, CertDir: fl.extCertDir, Kubeconfig: fl.kubeconfig})
+		if err != nil {
+			return fmt.Errorf("--external-metrics-*: %w", err)
+		}
+		r.Publisher = store
+		// Only the leader decides, so only the leader serves: a standby is not ready, and
+		// the Service routes the API to the leader alone.
+		if err := mgr.Add(manager.RunnableFunc(srv.Run)); err != nil {
+			return err
+		}
+		if err := mgr.AddReadyzCheck("external-metrics-leader", func(*http.Request) error {
+			select {
+			case <-mgr.Elected():
+				return nil
+			default:
+				return errors.New("not the leader: the leader serves the external metrics API")
+			}
+		}); err != nil {
+			return err
+		}
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
