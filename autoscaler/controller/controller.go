@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -332,7 +333,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 // restart does not lose what was learned.
 func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, mem *policyMemory, now time.Time) {
 	log := logf.FromContext(ctx)
-	key := fmt.Sprintf("%+v %v", *policy.Spec.Prediction, metricKeysFor(&policy.Spec))
+	settings, _ := json.Marshal(policy.Spec.Prediction) // by value: pointers differ on every read
+	key := fmt.Sprintf("%s %v", settings, metricKeysFor(&policy.Spec))
 	if mem.forecaster != nil && mem.forecastFor == key {
 		return
 	}
