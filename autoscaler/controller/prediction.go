@@ -76,4 +76,3 @@ func externalValues(rec autoscaler.Recommendation, current int32) map[string]flo
 	}
 	return out
 }
-
