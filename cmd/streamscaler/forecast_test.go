@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"image/png"
 	"math"
@@ -16,13 +15,7 @@ import (
 
 func runForecastCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newForecastCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	return execute(t, newForecastCommand(), args...)
 }
 
 // TestForecastJSON backtests the bundled traces the way the README does and checks

@@ -8,11 +8,28 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newSimulateCommand()
+	return execute(t, newSimulateCommand(), args...)
+}
+
+// writeFile writes body to dir/name for a test and returns the path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// execute runs one subcommand with args and returns what it printed.
+func execute(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
+	t.Helper()
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
@@ -91,13 +108,7 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 	pol := "../../testdata/policies/srs-edge.yaml"
 	tr := "../../testdata/traces/wiki_en_hourly_2016-01.csv"
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	badPolicy := write("bad.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 0\n  metrics: []\n")
 	typo := write("typo.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplica: 3\n")
 	badProfile := write("prof.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n---\nkind: SimulationProfile\nspec:\n  podCapacityStreams: -4\n")

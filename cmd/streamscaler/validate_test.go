@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,13 +10,7 @@ import (
 
 func TestValidate(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	bad := write("bad.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: bad, namespace: x}\nspec:\n  targetRef: {name: e}\n  minReplicas: 9\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: \"-1\"}}]\n")
 	typo := write("typo.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: t}\nspec:\n  targetRef: {name: e}\n  maxReplica: 3\n")
 	none := write("none.yaml", "kind: SimulationProfile\n")
