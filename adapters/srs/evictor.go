@@ -47,23 +47,12 @@ func NewEvictor(cfg EvictorConfig) (*Evictor, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 || cfg.Timeout < 0 || cfg.MaxClients < 0 || cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("configuring the SRS evictor: negative or out-of-range setting in %+v", cfg)
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address, &cfg.Client)
 	if cfg.Pause == 0 {
 		cfg.Pause = DefaultPause
 	}
 	if cfg.MaxClients == 0 {
 		cfg.MaxClients = DefaultMaxClients
-	}
-	if cfg.MaxBody == 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
-	if cfg.Address == nil {
-		cfg.Address = PodAddress
-	}
-	if cfg.Client == nil {
-		cfg.Client = newHTTPClient()
 	}
 	return &Evictor{cfg: cfg, api: api{client: cfg.Client, maxBody: cfg.MaxBody, timeout: cfg.Timeout}, pageSize: defaultPageSize}, nil
 }

@@ -61,23 +61,12 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 || cfg.Timeout < 0 || cfg.Concurrency < 0 || cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("configuring the SRS source: negative or out-of-range setting in %+v", cfg)
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
+	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address, &cfg.Client)
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.MaxBody == 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Address == nil {
-		cfg.Address = PodAddress
-	}
-	if cfg.Client == nil {
-		cfg.Client = newHTTPClient()
 	}
 	return &Source{cfg: cfg, api: api{client: cfg.Client, maxBody: cfg.MaxBody}, pageSize: defaultPageSize}, nil
 }

@@ -130,3 +130,20 @@ func list[T any](ctx context.Context, a api, addr, path string, pageSize, max in
 
 func clientID(c client) string { return c.id }
 func streamID(s stream) string { return s.id }
+
+// fillConnection sets the defaults the source and the evictor share: how long a pod
+// may take, how much it may send, where its API is and the client that asks it.
+func fillConnection(timeout *time.Duration, maxBody *int64, address *func(*corev1.Pod, int) (string, error), client **http.Client) {
+	if *timeout == 0 {
+		*timeout = DefaultTimeout
+	}
+	if *maxBody == 0 {
+		*maxBody = DefaultMaxBody
+	}
+	if *address == nil {
+		*address = PodAddress
+	}
+	if *client == nil {
+		*client = newHTTPClient()
+	}
+}
