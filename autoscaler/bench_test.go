@@ -38,21 +38,22 @@ func benchSpec() *v1alpha1.ScalingPolicySpec {
 		utilMetric(v1alpha1.MetricCPU, 70), utilMetric(v1alpha1.MetricMemory, 80))
 }
 
-// BenchmarkDecision100Pods is one whole decision for a 100-pod fleet on six metrics:
-// size the fleet, plan which pods change state, and advance the drain lifecycle.
+// BenchmarkDecision100Pods is one whole decision pass for a 100-pod fleet on six metrics,
+// as the controller and the simulator run it: advance the drain lifecycle, size the
+// fleet, plan which pods change state and resize the workload.
 func BenchmarkDecision100Pods(b *testing.B) {
 	pods, s := fleet100(), benchSpec()
-	hist := &History{}
+	mem := &Memory{}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		now := t0.Add(time.Duration(i) * 15 * time.Second)
 		i++
-		rec := Recommend(Input{Now: now, Spec: s, Pods: pods}, hist)
-		_ = PlanScale(pods, 0, rec.Replicas)
-		if _, err := Progress(pods, s, now); err != nil {
+		o, err := Decide(Snapshot{Now: now, Spec: s, Pods: pods, Replicas: int32(len(pods))}, mem)
+		if err != nil {
 			b.Fatal(err)
 		}
+		mem.Commit(o)
 	}
 }
 

@@ -1,6 +1,8 @@
 package autoscaler
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -118,62 +120,54 @@ func reviveBefore(a, b PodSample) bool {
 	return a.Name < b.Name
 }
 
-// Step is one state change the lifecycle asks for.
-type Step struct {
-	// Pod is the pod's name.
-	Pod string
-	// Transition is the move, already checked against the state machine and its guards.
-	Transition statemachine.Transition
-	// Evict is true for a drain timeout: the caller evicts what is left on the pod
-	// first, and fires the transition only when that succeeded.
-	Evict bool
-	// Streams is what was left on the pod, when known (to count evicted streams).
-	Streams float64
+// lifecycleEvents are the moves a pod may make without a scaling decision, tried in
+// order; the state machine's guards alone say whether one may happen now.
+var lifecycleEvents = map[statemachine.State][]statemachine.Event{
+	statemachine.Init:      {statemachine.EventReady},
+	statemachine.Tombstone: {statemachine.EventDrained, statemachine.EventDrainTimeout},
 }
 
 // Progress advances pods that need no scaling decision: init pods that became Ready go
 // to allocated; tombstoned pods go to deletable when drained to the idle level or when
-// their drain timeout has passed.
-func Progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time) ([]Step, error) {
-	var steps []Step
+// their drain timeout has passed. A drain timeout asks for an eviction first.
+func Progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time) ([]Move, error) {
+	return progress(pods, spec, now, true)
+}
+
+// progress is Progress; without a due decision only Ready moves are made, since drains
+// are judged on fresh samples.
+func progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time, due bool) ([]Move, error) {
+	var moves []Move
 	for _, p := range pods {
-		var ev statemachine.Event
+		events := lifecycleEvents[p.State]
+		if len(events) == 0 || (!due && p.State != statemachine.Init) {
+			continue
+		}
 		streams, known := p.Streams()
 		in := statemachine.Input{
 			Now: now, Ready: p.Ready, Streams: streams, StreamsKnown: known,
 			IdleStreams: float64(spec.IdleStreams()), DrainTimeout: spec.DrainTimeout(),
 		}
-		switch p.State {
-		case statemachine.Init:
-			if !p.Ready {
-				continue
-			}
-			ev = statemachine.EventReady
-		case statemachine.Tombstone:
-			switch {
-			case known && streams <= in.IdleStreams:
-				ev = statemachine.EventDrained
-			case !now.Before(p.Since.Add(in.DrainTimeout)):
-				ev = statemachine.EventDrainTimeout
-			default:
-				continue
-			}
-		default:
-			continue
-		}
 		m, err := statemachine.Restore(p.State, p.Since)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pod %s: %w", p.Name, err)
 		}
-		t, err := m.Fire(ev, in)
-		if err != nil {
-			return nil, err
+		for _, ev := range events {
+			t, err := m.Fire(ev, in)
+			var refused *statemachine.GuardError
+			if errors.As(err, &refused) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("pod %s: %w", p.Name, err)
+			}
+			mv := Move{Pod: p.Name, Transition: t, Evict: ev == statemachine.EventDrainTimeout}
+			if known {
+				mv.Streams = streams
+			}
+			moves = append(moves, mv)
+			break
 		}
-		s := Step{Pod: p.Name, Transition: t, Evict: ev == statemachine.EventDrainTimeout}
-		if known {
-			s.Streams = streams
-		}
-		steps = append(steps, s)
 	}
-	return steps, nil
+	return moves, nil
 }

@@ -105,7 +105,7 @@ func TestProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Step{}
+	got := map[string]Move{}
 	for _, st := range steps {
 		got[st.Pod] = st
 	}

@@ -58,16 +58,10 @@ type Reconciler struct {
 	policies map[types.NamespacedName]*policyMemory
 }
 
-// policyMemory is what the controller keeps between reconciles of one policy. Losing it
-// (a restart) is safe: the history is seeded so that no scale-in follows a restart
-// before a whole scale-down window has passed.
+// policyMemory is what the controller keeps between passes of one policy: the pass's
+// memory, and what the forecaster was built for (the prediction block and metrics).
 type policyMemory struct {
-	history  autoscaler.History
-	next     time.Time // when the next metric-driven decision is due
-	failures int32     // consecutive failed reads of the metrics source
-	// forecaster is the policy's load history and models while prediction is on;
-	// forecastFor is the prediction block and metrics it was built for.
-	forecaster  *autoscaler.LoadForecaster
+	autoscaler.Memory
 	forecastFor string
 }
 
@@ -75,7 +69,7 @@ type policyMemory struct {
 // a pod has drained, whatever the policy scales on.
 var metricKeys = []string{string(v1alpha1.MetricPushStreams), string(v1alpha1.MetricPullStreams), string(v1alpha1.MetricBandwidth)}
 
-func (r *Reconciler) memory(key types.NamespacedName) (*policyMemory, bool) {
+func (r *Reconciler) memory(key types.NamespacedName) *policyMemory {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.policies == nil {
@@ -86,7 +80,7 @@ func (r *Reconciler) memory(key types.NamespacedName) (*policyMemory, bool) {
 		m = &policyMemory{}
 		r.policies[key] = m
 	}
-	return m, ok
+	return m
 }
 
 func (r *Reconciler) forget(key types.NamespacedName) {
@@ -101,15 +95,44 @@ type pod struct {
 	stored storedState
 }
 
-// Reconcile runs one pass for a policy:
-//  1. read the policy and its CloneSet; report a missing target and stop;
-//  2. list the CloneSet's pods and give new ones the init state;
-//  3. move Ready init pods to allocated (at once, on every pass);
-//  4. when a decision is due: read metrics, end drains (evicting at the timeout), size
-//     the fleet and move pods (revive, tombstone, cancel);
-//  5. resize the CloneSet: replicas for the pods that stay, and exactly the deletable
-//     pods named in podsToDelete, in one optimistic update;
-//  6. report status and conditions.
+// pass is what one Reconcile read, for the steps after it.
+type pass struct {
+	now        time.Time
+	policy     *v1alpha1.ScalingPolicy
+	status     *v1alpha1.ScalingPolicyStatus // the status to write, changed as the pass goes
+	cs         *kruisev1alpha1.CloneSet
+	pods       []*pod // live pods of the CloneSet, by name
+	pending    int32  // pods the CloneSet is still to create
+	mem        *policyMemory
+	values     map[string]map[string]float64 // samples, read when a decision is due
+	metricsErr error
+}
+
+// fail counts an error of a stage in the self-metrics and returns it.
+func (p *pass) fail(stage string, err error) error {
+	if err != nil {
+		reconcileErrors.WithLabelValues(p.policy.Namespace, p.policy.Name, stage).Inc()
+	}
+	return err
+}
+
+// snapshot is the pass's view for the decision core.
+func (p *pass) snapshot() autoscaler.Snapshot {
+	return autoscaler.Snapshot{
+		Now: p.now, Spec: &p.policy.Spec, Pods: samples(p.pods, p.values), Pending: p.pending,
+		Replicas: ptrValue(p.cs.Spec.Replicas), PodsToDelete: p.cs.Spec.ScaleStrategy.PodsToDelete, SourceErr: p.metricsErr,
+	}
+}
+
+// Reconcile runs one pass for a policy: read, decide, apply, report.
+//  1. Read the policy, its CloneSet and the CloneSet's pods (new pods get the init
+//     state) and, when a decision is due, their metrics.
+//  2. Decide with autoscaler.Decide, the pass the simulator replays: the moves, the
+//     recommendation and the CloneSet's size.
+//  3. Apply: move pods in the pass's order (evicting at a drain timeout first), then
+//     resize the CloneSet in one optimistic update: replicas for the pods that stay and
+//     the new ones, exactly the deletable pods named in podsToDelete.
+//  4. Report status, conditions, events and self-metrics.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	log := logf.FromContext(ctx).WithValues("policy", klog.KRef(req.Namespace, req.Name))
 	ctx = logf.IntoContext(ctx, log)
@@ -119,225 +142,149 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		reconcileDuration.WithLabelValues(req.Namespace, req.Name).Observe(took.Seconds())
 		log.V(2).Info("Reconciled", "duration", took, "requeueAfter", res.RequeueAfter, "error", retErr)
 	}()
-	fail := func(stage string, err error) error {
-		if err != nil {
-			reconcileErrors.WithLabelValues(req.Namespace, req.Name, stage).Inc()
-		}
-		return err
+	p, res, err := r.read(ctx, req.NamespacedName)
+	if p == nil {
+		return res, err
 	}
+	o, err := autoscaler.Decide(p.snapshot(), &p.mem.Memory)
+	if err != nil {
+		return ctrl.Result{}, p.fail("decide", err)
+	}
+	if err := r.apply(ctx, p, o); err != nil {
+		return ctrl.Result{}, err
+	}
+	p.mem.Commit(o)
+	return r.report(ctx, p, o)
+}
 
-	// 1. The policy and its target.
+// read is step 1. A nil pass means there is nothing to decide (the policy is gone, is
+// invalid or has no target); the result and error are then Reconcile's.
+func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass, ctrl.Result, error) {
 	var policy v1alpha1.ScalingPolicy
-	if err := r.Client.Get(ctx, req.NamespacedName, &policy); err != nil {
+	if err := r.Client.Get(ctx, key, &policy); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName)
-			forgetMetrics(req.Namespace, req.Name)
+			r.forget(key)
+			forgetMetrics(key.Namespace, key.Name)
 			if r.Publisher != nil {
-				r.Publisher.Forget(req.Namespace, req.Name)
+				r.Publisher.Forget(key.Namespace, key.Name)
 			}
-			return ctrl.Result{}, nil
+			return nil, ctrl.Result{}, nil
 		}
-		return ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
+		return nil, ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
 	}
-	status := policy.Status.DeepCopy()
-	status.ObservedGeneration = policy.Generation
-	spec := &policy.Spec
-	if errs := spec.Validate(); len(errs) > 0 {
+	p := &pass{now: r.Clock.Now(), policy: &policy, status: policy.Status.DeepCopy(), mem: r.memory(key)}
+	p.status.ObservedGeneration = policy.Generation
+	if errs := policy.Spec.Validate(); len(errs) > 0 {
 		// The API server's schema should have refused it; report and wait for an edit.
-		setCondition(status, policy.Generation, v1alpha1.ConditionScalingActive, false, "InvalidSpec", errs.ToAggregate().Error())
-		return ctrl.Result{}, r.writeStatus(ctx, &policy, status)
+		setCondition(p.status, policy.Generation, v1alpha1.ConditionScalingActive, false, "InvalidSpec", errs.ToAggregate().Error())
+		return nil, ctrl.Result{}, r.writeStatus(ctx, &policy, p.status)
 	}
-	mem, known := r.memory(req.NamespacedName)
-	now := r.Clock.Now()
-
-	cs, err := r.Target.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: spec.TargetRef.Name})
+	cs, err := r.Target.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: policy.Spec.TargetRef.Name})
 	if err != nil {
-		if apierrors.IsNotFound(err) {
-			setCondition(status, policy.Generation, v1alpha1.ConditionAbleToScale, false, "TargetNotFound",
-				fmt.Sprintf("CloneSet %q not found in namespace %q", spec.TargetRef.Name, policy.Namespace))
-			return ctrl.Result{RequeueAfter: spec.Period()}, r.writeStatus(ctx, &policy, status)
-		}
-		setCondition(status, policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedGetTarget", err.Error())
-		return ctrl.Result{}, fail("target", errors.Join(err, r.writeStatus(ctx, &policy, status)))
+		res, err := r.targetUnreadable(ctx, p, err)
+		return nil, res, err
 	}
+	p.cs = cs
+	if p.pods, p.pending, err = r.listPods(ctx, cs, p.now); err != nil {
+		return nil, ctrl.Result{}, p.fail("pods", err)
+	}
+	if err := r.repairStates(ctx, p); err != nil {
+		return nil, ctrl.Result{}, p.fail("state", err)
+	}
+	if p.mem.Due(p.now) {
+		r.readMetrics(ctx, p)
+	}
+	return p, ctrl.Result{}, nil
+}
 
-	// 2. Pods, each with a state.
-	pods, pending, err := r.listPods(ctx, cs, now)
-	if err != nil {
-		return ctrl.Result{}, fail("pods", err)
+// targetUnreadable reports a CloneSet that is missing or could not be read.
+func (r *Reconciler) targetUnreadable(ctx context.Context, p *pass, err error) (ctrl.Result, error) {
+	spec, gen := &p.policy.Spec, p.policy.Generation
+	if apierrors.IsNotFound(err) {
+		setCondition(p.status, gen, v1alpha1.ConditionAbleToScale, false, "TargetNotFound",
+			fmt.Sprintf("CloneSet %q not found in namespace %q", spec.TargetRef.Name, p.policy.Namespace))
+		return ctrl.Result{RequeueAfter: spec.Period()}, r.writeStatus(ctx, p.policy, p.status)
 	}
-	act := !spec.Paused && !spec.DryRun
-	if !known {
-		// After a restart the stabilization history is gone: seed it with the serving
-		// count, so the first scale-down window is honoured as if nothing had happened.
-		mem.history.Recommendations = append(mem.history.Recommendations, autoscaler.Timed{At: now, Replicas: servingCount(pods, pending)})
-	}
-	for _, p := range pods {
-		if p.stored.problem != "" {
-			r.event(p.obj, corev1.EventTypeWarning, "InvalidState", "Reset", "state label unreadable (%s); treating the pod as allocated", p.stored.problem)
-		}
-		if p.stored.rewrite && act {
-			if err := r.writeState(ctx, &policy, p, p.stored.state, p.stored.since, nil); err != nil {
-				return ctrl.Result{}, fail("state", err)
-			}
-		}
-	}
+	setCondition(p.status, gen, v1alpha1.ConditionAbleToScale, false, "FailedGetTarget", err.Error())
+	return ctrl.Result{}, p.fail("target", errors.Join(err, r.writeStatus(ctx, p.policy, p.status)))
+}
 
-	// 3 and 4. Lifecycle and decision.
-	due := !now.Before(mem.next)
-	var values map[string]map[string]float64
-	var metricsErr error
-	if due {
-		values, metricsErr = r.readMetrics(ctx, &policy, pods)
-		if metricsErr != nil {
-			_ = fail("metrics", metricsErr)
-			mem.failures++
-			log.Error(metricsErr, "Reading metrics", "consecutiveFailures", mem.failures)
-			values = nil
-		} else {
-			mem.failures = 0
+// repairStates writes the init state on new pods and a readable state on pods whose
+// label or time could not be read.
+func (r *Reconciler) repairStates(ctx context.Context, p *pass) error {
+	act := !p.policy.Spec.Paused && !p.policy.Spec.DryRun
+	for _, q := range p.pods {
+		if q.stored.problem != "" {
+			r.event(q.obj, corev1.EventTypeWarning, "InvalidState", "Reset", "state label unreadable (%s); treating the pod as allocated", q.stored.problem)
+		}
+		if q.stored.rewrite && act {
+			if err := r.writeState(ctx, p.policy, q, q.stored.state, q.stored.since, nil); err != nil {
+				return err
+			}
 		}
 	}
-	steps, err := autoscaler.Progress(samples(pods, values), spec, now)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("advancing pod states: %w", err)
-	}
-	for _, s := range steps {
-		if !due && s.Transition.Event != statemachine.EventReady {
-			continue // drains are judged on fresh samples, at the sync period
-		}
-		if !act {
-			continue
-		}
-		if err := r.applyStep(ctx, &policy, byName(pods)[s.Pod], s); err != nil {
-			return ctrl.Result{}, fail("state", err)
-		}
-	}
+	return nil
+}
 
-	var rec *autoscaler.Recommendation
-	create := int32(0)
-	if due {
-		current := samples(pods, values)
-		if !act {
-			current = projected(current, steps) // report what the decision would be
+// apply is step 3: the pass's moves in order, then the CloneSet. A drain-timeout move
+// whose eviction failed is not made, and its pod is kept.
+func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) error {
+	named := byName(p.pods)
+	failed := map[string]bool{}
+	for _, mv := range o.Moves {
+		done, err := r.move(ctx, p.policy, named[mv.Pod], mv)
+		if err != nil {
+			return p.fail("state", err)
 		}
-		in := autoscaler.Input{Now: now, Spec: spec, Pods: current, Pending: pending, SourceFailures: mem.failures}
-		if spec.Predicting() {
-			r.ensureForecaster(ctx, &policy, cs, mem, now)
-			if mem.forecaster != nil {
-				in.Forecast = mem.forecaster.Forecast()
-			}
-		} else {
-			mem.forecaster = nil
-		}
-		rc := autoscaler.Recommend(in, &mem.history)
-		rec = &rc
-		if mem.forecaster != nil && metricsErr == nil {
-			totals := map[string]float64{}
-			for _, m := range rc.Metrics {
-				if m.Valid {
-					totals[m.Key] = m.Total
-				}
-			}
-			mem.forecaster.Observe(now, totals)
-		}
-		plan := autoscaler.PlanScale(current, pending, rc.Replicas)
-		log.V(1).Info("Decided", "serving", rc.Current, "desired", rc.Replicas, "raw", rc.Raw, "reason", rc.Reason, "plan", plan)
-		if act {
-			if err := r.applyPlan(ctx, &policy, pods, plan, now); err != nil {
-				return ctrl.Result{}, fail("state", err)
-			}
-			create = plan.Create
-		}
-		if rc.Replicas != rc.Current {
-			r.event(&policy, corev1.EventTypeNormal, "Rescale", "Decide", "%d serving pods -> %d (%s): %s", rc.Current, rc.Replicas, rc.Reason, rc.Message)
+		if !done {
+			failed[mv.Pod] = true
 		}
 	}
+	return r.scale(ctx, p, o.Resize(failed))
+}
 
-	// 5. The CloneSet: keep every pod that is not deletable, add new ones, name the rest.
-	if act {
-		keep, gone := int32(0), []string(nil)
-		for _, p := range pods {
-			if p.stored.state == statemachine.Deletable {
-				gone = append(gone, p.obj.Name)
-			} else {
-				keep++
-			}
-		}
-		sort.Strings(gone)
-		replicas := keep + pending + create
-		if replicas != ptrValue(cs.Spec.Replicas) || !listed(cs, gone) {
-			if err := r.Target.Scale(ctx, cs, replicas, gone); err != nil {
-				// A conflict means someone else wrote the CloneSet: nothing of ours was
-				// written, and the next pass re-reads and re-decides.
-				setCondition(status, policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedUpdateTarget", err.Error())
-				return ctrl.Result{}, fail("scale", errors.Join(err, r.writeStatus(ctx, &policy, status)))
-			}
-			r.event(&policy, corev1.EventTypeNormal, "Scaled", "Scale", "CloneSet %s: replicas %d -> %d, deleting %v", cs.Name, ptrValue(cs.Spec.Replicas), replicas, gone)
-			if replicas != ptrValue(cs.Spec.Replicas) {
-				status.LastScaleTime = &metav1.Time{Time: now}
-			}
-			cs.Spec.Replicas = &replicas
-		}
+// scale writes the CloneSet when the pass changed it: one update, guarded by the
+// resourceVersion read in step 1, lowers or raises replicas and names the pods to delete.
+func (r *Reconciler) scale(ctx context.Context, p *pass, s autoscaler.Scale) error {
+	if !s.Write {
+		return nil
 	}
-	if due {
-		mem.next = now.Add(spec.Period())
-		if rec != nil && act && rec.Replicas != rec.Current {
-			mem.history.RecordScale(now, rec.Current, rec.Replicas)
-		}
+	cs, was := p.cs, ptrValue(p.cs.Spec.Replicas)
+	if err := r.Target.Scale(ctx, cs, s.Replicas, s.PodsToDelete); err != nil {
+		// A conflict means someone else wrote the CloneSet: nothing of ours was written,
+		// and the next pass re-reads and re-decides (the memory was not committed).
+		setCondition(p.status, p.policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedUpdateTarget", err.Error())
+		return p.fail("scale", errors.Join(err, r.writeStatus(ctx, p.policy, p.status)))
 	}
-
-	// 6. Status.
-	r.fillStatus(status, &policy, cs, pods, rec, metricsErr)
-	if mem.forecaster != nil && rec != nil {
-		for i := range status.CurrentMetrics {
-			fs := mem.forecaster.Status(rec.Metrics[i].Key)
-			ms := &status.CurrentMetrics[i]
-			ms.ForecastModel = fs.Model
-			if fs.Model != "" {
-				ms.Forecast = quantity(fs.Value)
-			}
-			if fs.ErrorPercent >= 0 {
-				e := int32(math.Round(fs.ErrorPercent))
-				ms.ForecastErrorPercent = &e
-			}
-		}
+	r.event(p.policy, corev1.EventTypeNormal, "Scaled", "Scale", "CloneSet %s: replicas %d -> %d, deleting %v", cs.Name, was, s.Replicas, s.PodsToDelete)
+	if s.Replicas != was {
+		p.status.LastScaleTime = &metav1.Time{Time: p.now}
 	}
-	if err := r.writeStatus(ctx, &policy, status); err != nil {
-		return ctrl.Result{}, fail("status", err)
-	}
-	counts := map[statemachine.State]int{}
-	for _, p := range pods {
-		counts[p.stored.state]++
-	}
-	recordPods(policy.Namespace, policy.Name, counts)
-	fleetReplicas.WithLabelValues(policy.Namespace, policy.Name, replicasCurrent).Set(float64(ptrValue(cs.Spec.Replicas)))
-	if rec != nil {
-		targets := map[string]float64{}
-		for _, m := range spec.Metrics {
-			targets[m.Key()] = m.TargetValue()
-		}
-		recordDecision(policy.Namespace, policy.Name, *rec, targets)
-		if r.Publisher != nil {
-			r.Publisher.Publish(policy.Namespace, policy.Name, externalValues(*rec, ptrValue(cs.Spec.Replicas)), now)
-		}
-	}
-	return ctrl.Result{RequeueAfter: max(mem.next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
+	replicas := s.Replicas
+	cs.Spec.Replicas = &replicas
+	return nil
 }
 
 // readMetrics asks the policy's source for every metric it scales on, plus streams and
-// bandwidth.
-func (r *Reconciler) readMetrics(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*pod) (map[string]map[string]float64, error) {
-	typ := policy.Spec.SourceType(r.DefaultSource)
+// bandwidth, and brings the forecaster up to date with the prediction settings. A failed
+// read is kept for the decision, which holds the fleet (or falls back) on it.
+func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
+	spec := &p.policy.Spec
+	if spec.Predicting() {
+		r.ensureForecaster(ctx, p.policy, p.cs, p.mem, p.now)
+	}
+	typ := spec.SourceType(r.DefaultSource)
 	src := r.Sources[typ]
 	if src == nil {
-		return nil, fmt.Errorf("metrics source %q is not configured in this controller", typ)
+		p.metricsErr = fmt.Errorf("metrics source %q is not configured in this controller", typ)
+	} else if values, err := src.Samples(ctx, p.policy, podObjects(p.pods), append(metricKeysFor(spec), metricKeys...)); err != nil {
+		p.metricsErr = fmt.Errorf("reading %s metrics: %w", typ, err)
+	} else {
+		p.values = values
+		return
 	}
-	values, err := src.Samples(ctx, policy, podObjects(pods), append(metricKeysFor(&policy.Spec), metricKeys...))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s metrics: %w", typ, err)
-	}
-	return values, nil
+	_ = p.fail("metrics", p.metricsErr)
+	logf.FromContext(ctx).Error(p.metricsErr, "Reading metrics", "consecutiveFailures", p.mem.Failures+1)
 }
 
 // listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by
@@ -377,62 +324,49 @@ func ownedBy(p *corev1.Pod, cs *kruisev1alpha1.CloneSet) bool {
 	return ref != nil && ref.UID == cs.UID
 }
 
-// applyStep carries out one lifecycle step: evict first when the drain timed out, and
-// record the new state only when that worked.
-func (r *Reconciler) applyStep(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, s autoscaler.Step) error {
+// move carries out one move of the pass: at a drain timeout it evicts what is left
+// first, and reports false, changing nothing, when that failed (the pod stays in
+// tombstone and the eviction is retried at the next decision).
+func (r *Reconciler) move(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, mv autoscaler.Move) (bool, error) {
 	log := logf.FromContext(ctx).WithValues("pod", klog.KObj(p.obj))
-	if s.Evict {
-		ev := r.Evictors[policy.Spec.Eviction()]
-		if ev == nil {
-			r.event(policy, corev1.EventTypeWarning, "EvictorUnavailable", "Evict", "evictionAction %s is not available in this controller; pod %s is removed with its streams as with none", policy.Spec.Eviction(), p.obj.Name)
-			ev = NoEviction{}
-		}
-		cut, err := ev.Evict(ctx, policy, p.obj, int(math.Round(s.Streams)))
+	t := mv.Transition
+	var extra map[string]string
+	if mv.Evict {
+		cut, err := r.evict(ctx, policy, p, mv)
 		if err != nil {
 			r.event(p.obj, corev1.EventTypeWarning, "EvictionFailed", "Evict", "evicting at the drain timeout: %v", err)
 			log.Error(err, "Evicting at the drain timeout; the pod stays in tombstone and is retried")
-			return nil
+			return false, nil
 		}
-		r.event(p.obj, corev1.EventTypeNormal, "Evicted", "Evict", "drain timeout %s: %d streams evicted (%s)", policy.Spec.DrainTimeout(), cut, policy.Spec.Eviction())
-		evictedStreams.WithLabelValues(policy.Namespace, policy.Name, string(policy.Spec.Eviction())).Add(float64(cut))
-		recordTransition(policy.Namespace, policy.Name, s.Transition)
-		log.V(1).Info("Pod state", "event", s.Transition.Event, "from", s.Transition.From, "to", s.Transition.To, "inState", s.Transition.InState, "evicted", cut)
-		return r.writeState(ctx, policy, p, s.Transition.To, s.Transition.At, map[string]string{v1alpha1.EvictedStreamsAnnotation: fmt.Sprint(cut)})
+		extra = map[string]string{v1alpha1.EvictedStreamsAnnotation: fmt.Sprint(cut)}
 	}
-	log.V(1).Info("Pod state", "event", s.Transition.Event, "from", s.Transition.From, "to", s.Transition.To, "inState", s.Transition.InState)
-	if err := r.writeState(ctx, policy, p, s.Transition.To, s.Transition.At, nil); err != nil {
-		return err
+	if err := r.writeState(ctx, policy, p, t.To, t.At, extra); err != nil {
+		return false, err
 	}
-	recordTransition(policy.Namespace, policy.Name, s.Transition)
-	return nil
+	recordTransition(policy.Namespace, policy.Name, t)
+	log.V(1).Info("Pod state", "event", t.Event, "from", t.From, "to", t.To, "inState", t.InState)
+	switch t.Event {
+	case statemachine.EventRevive, statemachine.EventCancel, statemachine.EventScaleIn:
+		r.event(p.obj, corev1.EventTypeNormal, string(t.Event), "Scale", "%s -> %s", t.From, t.To)
+	}
+	return true, nil
 }
 
-// applyPlan moves pods as the plan says, each through the state machine.
-func (r *Reconciler) applyPlan(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*pod, plan autoscaler.Plan, now time.Time) error {
-	named := byName(pods)
-	moves := []struct {
-		names []string
-		event statemachine.Event
-	}{{plan.Revive, statemachine.EventRevive}, {plan.Cancel, statemachine.EventCancel}, {plan.Tombstone, statemachine.EventScaleIn}}
-	for _, mv := range moves {
-		for _, n := range mv.names {
-			p := named[n]
-			m, err := statemachine.Restore(p.stored.state, p.stored.since)
-			if err != nil {
-				return fmt.Errorf("pod %s: %w", n, err)
-			}
-			t, err := m.Fire(mv.event, statemachine.Input{Now: now})
-			if err != nil {
-				return fmt.Errorf("pod %s: %w", n, err)
-			}
-			if err := r.writeState(ctx, policy, p, t.To, t.At, nil); err != nil {
-				return err
-			}
-			recordTransition(policy.Namespace, policy.Name, t)
-			r.event(p.obj, corev1.EventTypeNormal, string(mv.event), "Scale", "%s -> %s", t.From, t.To)
-		}
+// evict runs the policy's evictor on what is left on a pod at its drain timeout and
+// counts the streams it cut.
+func (r *Reconciler) evict(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, mv autoscaler.Move) (int, error) {
+	ev := r.Evictors[policy.Spec.Eviction()]
+	if ev == nil {
+		r.event(policy, corev1.EventTypeWarning, "EvictorUnavailable", "Evict", "evictionAction %s is not available in this controller; pod %s is removed with its streams as with none", policy.Spec.Eviction(), p.obj.Name)
+		ev = NoEviction{}
 	}
-	return nil
+	cut, err := ev.Evict(ctx, policy, p.obj, int(math.Round(mv.Streams)))
+	if err != nil {
+		return 0, err
+	}
+	r.event(p.obj, corev1.EventTypeNormal, "Evicted", "Evict", "drain timeout %s: %d streams evicted (%s)", policy.Spec.DrainTimeout(), cut, policy.Spec.Eviction())
+	evictedStreams.WithLabelValues(policy.Namespace, policy.Name, string(policy.Spec.Eviction())).Add(float64(cut))
+	return cut, nil
 }
 
 // writeState stores a state on the pod with an optimistic-lock patch: if the pod changed
@@ -482,30 +416,6 @@ func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.Pod
 	return out
 }
 
-// projected applies lifecycle steps to samples without writing them (dry run).
-func projected(s []autoscaler.PodSample, steps []autoscaler.Step) []autoscaler.PodSample {
-	to := map[string]autoscaler.Step{}
-	for _, st := range steps {
-		to[st.Pod] = st
-	}
-	for i := range s {
-		if st, ok := to[s[i].Name]; ok {
-			s[i].State, s[i].Since = st.Transition.To, st.Transition.At
-		}
-	}
-	return s
-}
-
-func servingCount(pods []*pod, pending int32) int32 {
-	n := pending
-	for _, p := range pods {
-		if p.stored.state == statemachine.Init || p.stored.state == statemachine.Allocated {
-			n++
-		}
-	}
-	return n
-}
-
 func metricKeysFor(spec *v1alpha1.ScalingPolicySpec) []string {
 	keys := make([]string, 0, len(spec.Metrics))
 	for _, m := range spec.Metrics {
@@ -528,20 +438,6 @@ func byName(pods []*pod) map[string]*pod {
 		m[p.obj.Name] = p
 	}
 	return m
-}
-
-// listed reports whether every name is already in the CloneSet's podsToDelete.
-func listed(cs *kruisev1alpha1.CloneSet, names []string) bool {
-	have := map[string]bool{}
-	for _, n := range cs.Spec.ScaleStrategy.PodsToDelete {
-		have[n] = true
-	}
-	for _, n := range names {
-		if !have[n] {
-			return false
-		}
-	}
-	return true
 }
 
 func ptrValue(p *int32) int32 {

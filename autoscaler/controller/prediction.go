@@ -22,7 +22,7 @@ func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.Scal
 	log := logf.FromContext(ctx)
 	settings, _ := json.Marshal(policy.Spec.Prediction) // by value: pointers differ on every read
 	key := fmt.Sprintf("%s %v", settings, metricKeysFor(&policy.Spec))
-	if mem.forecaster != nil && mem.forecastFor == key {
+	if mem.Forecaster != nil && mem.forecastFor == key {
 		return
 	}
 	step, refit := r.ForecastStep, r.ForecastRefit
@@ -37,7 +37,7 @@ func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.Scal
 		log.Error(err, "Building the forecaster")
 		return
 	}
-	mem.forecaster, mem.forecastFor = f, key
+	mem.Forecaster, mem.forecastFor = f, key
 	hs := r.Histories[policy.Spec.SourceType(r.DefaultSource)]
 	if hs == nil {
 		return

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler"
@@ -95,4 +99,57 @@ func (r *Reconciler) writeStatus(ctx context.Context, policy *v1alpha1.ScalingPo
 		return fmt.Errorf("updating status: %w", err)
 	}
 	return nil
+}
+
+// report is step 4: the decision in the log and events, the status, the self-metrics and
+// the external metrics API; then when to come back.
+func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) (ctrl.Result, error) {
+	policy, rec := p.policy, o.Recommendation
+	if rec != nil {
+		logf.FromContext(ctx).V(1).Info("Decided", "serving", rec.Current, "desired", rec.Replicas, "raw", rec.Raw, "reason", rec.Reason, "plan", o.Plan)
+		if rec.Replicas != rec.Current {
+			r.event(policy, corev1.EventTypeNormal, "Rescale", "Decide", "%d serving pods -> %d (%s): %s", rec.Current, rec.Replicas, rec.Reason, rec.Message)
+		}
+	}
+	r.fillStatus(p.status, policy, p.cs, p.pods, rec, p.metricsErr)
+	if p.mem.Forecaster != nil && rec != nil {
+		fillForecasts(p.status, p.mem.Forecaster, rec)
+	}
+	if err := r.writeStatus(ctx, policy, p.status); err != nil {
+		return ctrl.Result{}, p.fail("status", err)
+	}
+	counts := map[statemachine.State]int{}
+	for _, q := range p.pods {
+		counts[q.stored.state]++
+	}
+	recordPods(policy.Namespace, policy.Name, counts)
+	current := ptrValue(p.cs.Spec.Replicas)
+	fleetReplicas.WithLabelValues(policy.Namespace, policy.Name, replicasCurrent).Set(float64(current))
+	if rec != nil {
+		targets := map[string]float64{}
+		for _, m := range policy.Spec.Metrics {
+			targets[m.Key()] = m.TargetValue()
+		}
+		recordDecision(policy.Namespace, policy.Name, *rec, targets)
+		if r.Publisher != nil {
+			r.Publisher.Publish(policy.Namespace, policy.Name, externalValues(*rec, current), p.now)
+		}
+	}
+	return ctrl.Result{RequeueAfter: max(p.mem.Next.Sub(r.Clock.Now()), 100*time.Millisecond)}, nil
+}
+
+// fillForecasts adds each metric's forecast, model and error to the status.
+func fillForecasts(st *v1alpha1.ScalingPolicyStatus, f *autoscaler.LoadForecaster, rec *autoscaler.Recommendation) {
+	for i := range st.CurrentMetrics {
+		fs := f.Status(rec.Metrics[i].Key)
+		ms := &st.CurrentMetrics[i]
+		ms.ForecastModel = fs.Model
+		if fs.Model != "" {
+			ms.Forecast = quantity(fs.Value)
+		}
+		if fs.ErrorPercent >= 0 {
+			e := int32(math.Round(fs.ErrorPercent))
+			ms.ForecastErrorPercent = &e
+		}
+	}
 }

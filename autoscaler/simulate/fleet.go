@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamscaler/streamscaler/autoscaler"
 	"github.com/streamscaler/streamscaler/statemachine"
 )
 
@@ -43,6 +44,9 @@ type fleet struct {
 	tombstoned, revived      int
 	peakPods                 int
 	series                   Series
+	// onMove and onScale, when set, see each move and workload write the fleet carries out.
+	onMove  func(autoscaler.Move)
+	onScale func(autoscaler.Scale)
 }
 
 func newFleet(p Profile, w *workload, d Demand, eligible func(*pod) bool) *fleet {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler"
-	"github.com/streamscaler/streamscaler/statemachine"
 )
 
 // hpaSpec is the upstream HorizontalPodAutoscaler on CPU with default behavior, within
@@ -50,17 +49,7 @@ func runHPA(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, 
 }
 
 func (f *fleet) hpaSync(now time.Time, hs *v1alpha1.ScalingPolicySpec, hist *autoscaler.History) {
-	samples := f.samples(f.pods)
-	for i := range samples {
-		// No business state: a Ready pod serves, a starting one is not Ready yet.
-		samples[i].State = statemachine.Init
-		if samples[i].Ready {
-			samples[i].State = statemachine.Allocated
-		} else {
-			samples[i].Values = nil
-		}
-	}
-	rec := autoscaler.Recommend(autoscaler.Input{Now: now, Spec: hs, Pods: samples}, hist)
+	rec := autoscaler.SizeAsHPA(now, hs, f.samples(f.pods, true), hist)
 	current := int32(len(f.pods))
 	switch {
 	case rec.Replicas > current:

@@ -1,0 +1,185 @@
+package autoscaler
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/statemachine"
+)
+
+// moveList is a pass's moves as "pod:event", in order.
+func moveList(o Outcome) []string {
+	var out []string
+	for _, m := range o.Moves {
+		out = append(out, m.Pod+":"+string(m.Transition.Event))
+	}
+	return out
+}
+
+func streamSpec() *v1alpha1.ScalingPolicySpec {
+	s := spec(1, 10, valueMetric(v1alpha1.MetricPullStreams, "10"))
+	s.Tombstone = &v1alpha1.TombstoneSpec{DrainTimeout: durationPtr(10 * time.Minute)}
+	return s
+}
+
+func TestDecide(t *testing.T) {
+	const (
+		I = statemachine.Init
+		A = statemachine.Allocated
+		T = statemachine.Tombstone
+		D = statemachine.Deletable
+	)
+	started := func() *Memory { return &Memory{started: true} }
+	notReady := func(p PodSample) PodSample { p.Ready = false; return p }
+	ready := func(p PodSample) PodSample { p.Ready = true; return p }
+	since := func(p PodSample, d time.Duration) PodSample { p.Since = t0.Add(-d); return p }
+	t.Run("a pass that is not due only allocates Ready pods", func(t *testing.T) {
+		mem := started()
+		mem.Next = t0.Add(time.Second)
+		ps := []PodSample{pod("a", A, 5, 1), ready(pod("ready", I, 0, 0)), notReady(pod("starting", I, 0, 0)), pod("drained", T, 0, 0)}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 4}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"ready:ready"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if o.Recommendation != nil || o.Scale.Write {
+			t.Errorf("not due, yet recommendation %v and scale %+v", o.Recommendation, o.Scale)
+		}
+	})
+	t.Run("drained pods go in the same write that lowers replicas, after lifecycle and plan moves in order", func(t *testing.T) {
+		// 5 streams want one serving pod: the starting pod is cancelled and b, the
+		// emptier allocated pod, drains; drained is done and late has timed out.
+		ps := []PodSample{pod("a", A, 5, 1), pod("b", A, 0, 1), pod("i", I, 0, 0), pod("drained", T, 0, 0), since(pod("late", T, 2, 0), 11*time.Minute)}
+		ps[2].Ready = false
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 5}, started())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"drained:drained", "late:drainTimeout", "i:cancel", "b:scaleIn"}
+		if got := moveList(o); !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if !o.Moves[1].Evict || o.Moves[1].Streams != 2 {
+			t.Errorf("drain timeout move %+v: want an eviction of 2 streams", o.Moves[1])
+		}
+		// a stays, b drains; drained, late and i go.
+		if want := (Scale{Replicas: 2, PodsToDelete: []string{"drained", "i", "late"}, Write: true}); !reflect.DeepEqual(o.Scale, want) {
+			t.Errorf("scale %+v, want %+v", o.Scale, want)
+		}
+		// An eviction that failed keeps its pod, and only it.
+		if got, want := o.Resize(map[string]bool{"late": true}), (Scale{Replicas: 3, PodsToDelete: []string{"drained", "i"}, Write: true}); !reflect.DeepEqual(got, want) {
+			t.Errorf("resize without late %+v, want %+v", got, want)
+		}
+		if o.Current[D] != 3 || o.Current[T] != 1 || o.Current[A] != 1 {
+			t.Errorf("states after the pass %v", o.Current)
+		}
+	})
+	t.Run("scale-out revives before creating and counts pending pods", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 30, 1), pod("t", T, 9, 1)}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Pending: 1, Replicas: 3}, started())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 39 streams want 4 pods: a, pending, t revived, one new.
+		if got, want := moveList(o), []string{"t:revive"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if want := (Scale{Replicas: 4, Write: true}); !reflect.DeepEqual(o.Scale, want) {
+			t.Errorf("scale %+v, want %+v", o.Scale, want)
+		}
+	})
+	t.Run("a workload that already says it is not written", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 8, 1), pod("gone", D, 0, 0)}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 1, PodsToDelete: []string{"gone", "older"}}, started())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Scale.Write {
+			t.Errorf("scale %+v written again", o.Scale)
+		}
+	})
+	t.Run("dry run moves nothing and reports the decision on the states it would make", func(t *testing.T) {
+		s := streamSpec()
+		s.DryRun = true
+		ps := []PodSample{pod("a", A, 5, 1), pod("b", A, 1, 1), pod("drained", T, 0, 0)}
+		o, err := Decide(Snapshot{Now: t0, Spec: s, Pods: ps, Replicas: 3}, started())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 || o.Scale.Write || o.Act {
+			t.Errorf("dry run acted: moves %v, scale %+v", moveList(o), o.Scale)
+		}
+		if o.Recommendation == nil || o.Recommendation.Replicas != 1 || !reflect.DeepEqual(o.Plan.Tombstone, []string{"b"}) {
+			t.Errorf("recommendation %+v plan %+v: want 1 serving pod and b tombstoned", o.Recommendation, o.Plan)
+		}
+		if o.Current[T] != 1 || o.Current[A] != 2 {
+			t.Errorf("dry run reports states %v, want the stored ones", o.Current)
+		}
+	})
+	t.Run("a fresh memory holds the fleet for a scale-down window, as after a restart", func(t *testing.T) {
+		s := streamSpec()
+		s.Behavior = nil // the default scale-down window, 300s
+		ps := []PodSample{pod("a", A, 1, 1), pod("b", A, 1, 1), pod("c", A, 1, 1)}
+		mem := &Memory{}
+		for _, at := range []time.Duration{0, 15 * time.Second, 299 * time.Second} {
+			o, err := Decide(Snapshot{Now: t0.Add(at), Spec: s, Pods: ps, Replicas: 3}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Moves) != 0 {
+				t.Fatalf("at +%s moves %v within the window after a restart", at, moveList(o))
+			}
+			mem.Commit(o)
+		}
+		o, err := Decide(Snapshot{Now: t0.Add(315 * time.Second), Spec: s, Pods: ps, Replicas: 3}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := moveList(o); len(got) != 2 {
+			t.Errorf("after the window moves %v, want two tombstones", got)
+		}
+	})
+	t.Run("a failing source holds, counts failures and is due again until committed", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 0, 0), pod("b", A, 0, 0)}
+		mem := started()
+		for i := int32(1); i <= 2; i++ {
+			o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 2, SourceErr: errors.New("down")}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mem.Failures != i || o.Recommendation.Replicas != 2 || len(o.Moves) != 0 {
+				t.Fatalf("failure %d: counted %d, replicas %d, moves %v", i, mem.Failures, o.Recommendation.Replicas, moveList(o))
+			}
+			if !mem.Due(t0) {
+				t.Fatal("an uncommitted pass must leave the next one due")
+			}
+		}
+		o, _ := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 2}, mem)
+		mem.Commit(o)
+		if mem.Failures != 0 || mem.Due(t0.Add(time.Second)) || !mem.Next.Equal(t0.Add(15*time.Second)) {
+			t.Errorf("after a good read: failures %d, next %s", mem.Failures, mem.Next)
+		}
+	})
+	t.Run("prediction off drops the forecaster", func(t *testing.T) {
+		s := streamSpec()
+		s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, Horizon: &metav1.Duration{Duration: time.Minute}}
+		lf, err := NewLoadForecaster(s, time.Minute, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := &Memory{Forecaster: lf, started: true}
+		if _, err := Decide(Snapshot{Now: t0, Spec: s, Pods: []PodSample{pod("a", A, 5, 1)}, Replicas: 1}, mem); err != nil || mem.Forecaster == nil {
+			t.Fatalf("predicting: err %v, forecaster %v", err, mem.Forecaster)
+		}
+		if _, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: []PodSample{pod("a", A, 5, 1)}, Replicas: 1}, mem); err != nil || mem.Forecaster != nil {
+			t.Errorf("prediction off: err %v, forecaster still kept", err)
+		}
+	})
+}
