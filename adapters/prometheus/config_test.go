@@ -18,23 +18,7 @@ import (
 
 func TestAddressAndToken(t *testing.T) {
 	rec, bodies := loadRecording(t)
-	var mu sync.Mutex
-	var auth []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auth = append(auth, r.Header.Get("Authorization"))
-		mu.Unlock()
-		serve(w, 200, bodies["success_pullStreams"])
-	}))
-	defer srv.Close()
-	lastAuth := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(auth) == 0 {
-			return "<no request>"
-		}
-		return auth[len(auth)-1]
-	}
+	srv, lastAuth := authServer(t, bodies["success_pullStreams"])
 	read := func(s *Source, policy *v1alpha1.ScalingPolicy) error {
 		_, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"})
 		return err
@@ -155,15 +139,7 @@ func TestAddressAndToken(t *testing.T) {
 
 func TestRedirectsKeepTheTokenOnTheHostAsked(t *testing.T) {
 	rec, bodies := loadRecording(t)
-	var mu sync.Mutex
-	var auth []string
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auth = append(auth, r.Header.Get("Authorization"))
-		mu.Unlock()
-		serve(w, 200, bodies["success_pullStreams"])
-	}))
-	defer target.Close()
+	target, lastAuth := authServer(t, bodies["success_pullStreams"])
 	_, port, _ := strings.Cut(target.Listener.Addr().String(), ":")
 	for _, tc := range []struct {
 		name, host, want string
@@ -182,10 +158,8 @@ func TestRedirectsKeepTheTokenOnTheHostAsked(t *testing.T) {
 			if _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"}); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(auth) == 0 || auth[len(auth)-1] != tc.want {
-				t.Fatalf("the target saw Authorization %q, want %q", auth, tc.want)
+			if got := lastAuth(); got != tc.want {
+				t.Fatalf("the target saw Authorization %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -259,6 +233,25 @@ func TestNewValidates(t *testing.T) {
 		if s.timeout != DefaultTimeout || s.window != DefaultRateWindow {
 			t.Errorf("%s: defaults not applied: timeout %s, window %s", name, s.timeout, s.window)
 		}
+	}
+}
+
+// authServer answers body to every query and tells the Authorization header of the
+// last one ("<no request>" before any).
+func authServer(t *testing.T, body []byte) (*httptest.Server, func() string) {
+	var mu sync.Mutex
+	last := "<no request>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		last = r.Header.Get("Authorization")
+		mu.Unlock()
+		serve(w, 200, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
 	}
 }
 
