@@ -56,7 +56,11 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("kustomization lists %s: %v", f, err)
 		}
-		for i, doc := range policyfile.Split(data) {
+		docs, err := policyfile.Split(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for i, doc := range docs {
 			var u unstructured.Unstructured
 			if err := yaml.Unmarshal(doc, &u.Object); err != nil {
 				t.Fatalf("%s document %d: %v", f, i+1, err)

@@ -6,15 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -28,11 +27,11 @@ const (
 // Sentinels for why a hook call failed; match them with errors.Is.
 var (
 	// ErrNoPodIP: the pod has no IP, so its hook cannot be reached.
-	ErrNoPodIP = errors.New("pod has no IP")
+	ErrNoPodIP = podhttp.ErrNoPodIP
 	// ErrStatus: the hook answered a non-2xx status.
 	ErrStatus = errors.New("unexpected HTTP status")
 	// ErrBodyTooLarge: the answer was longer than MaxBody.
-	ErrBodyTooLarge = errors.New("response body too large")
+	ErrBodyTooLarge = podhttp.ErrBodyTooLarge
 	// ErrBadResponse: the answer was not {"moved": n} with a plausible n.
 	ErrBadResponse = errors.New("bad hook response")
 )
@@ -47,14 +46,16 @@ type Config struct {
 	Timeout time.Duration
 	// MaxBody bounds the answer, default 64 KiB.
 	MaxBody int64
-	// Address maps a pod to the host:port of its hook, default PodAddress.
+	// Address maps a pod to the host:port of its hook, default podhttp.PodAddress.
 	Address func(pod *corev1.Pod, port int) (string, error)
-	// Client makes the request; default: direct (no proxy), no redirects.
-	Client *http.Client
 }
 
 // Evictor calls the pod's hook.
-type Evictor struct{ cfg Config }
+type Evictor struct {
+	cfg Config
+	// client bounds each call by Timeout and its answer by MaxBody.
+	client *podhttp.Client
+}
 
 // New checks Config and fills in its defaults.
 func New(cfg Config) (*Evictor, error) {
@@ -77,25 +78,9 @@ func New(cfg Config) (*Evictor, error) {
 		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Address == nil {
-		cfg.Address = PodAddress
+		cfg.Address = podhttp.PodAddress
 	}
-	if cfg.Client == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.Proxy = nil // pod IPs are reached directly
-		cfg.Client = &http.Client{
-			Transport:     t,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	return &Evictor{cfg: cfg}, nil
-}
-
-// PodAddress is the default Address: the pod's IP and the given port.
-func PodAddress(pod *corev1.Pod, port int) (string, error) {
-	if pod.Status.PodIP == "" {
-		return "", ErrNoPodIP
-	}
-	return net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)), nil
+	return &Evictor{cfg: cfg, client: podhttp.New(cfg.Timeout, cfg.MaxBody)}, nil
 }
 
 // request is the body sent to the hook.
@@ -128,27 +113,17 @@ func (e *Evictor) call(ctx context.Context, policy *v1alpha1.ScalingPolicy, pod 
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+e.cfg.Path, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	resp, err := e.cfg.Client.Do(hr)
+	status, answer, err := e.client.Do(hr)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, e.cfg.MaxBody+1))
-	if err != nil {
-		return 0, fmt.Errorf("reading the answer: %w", err)
-	}
-	if int64(len(answer)) > e.cfg.MaxBody {
-		return 0, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, e.cfg.MaxBody)
-	}
-	if resp.StatusCode/100 != 2 {
-		return 0, fmt.Errorf("%w: POST %s answered %d", ErrStatus, e.cfg.Path, resp.StatusCode)
+	if status/100 != 2 {
+		return 0, fmt.Errorf("%w: POST %s answered %d", ErrStatus, e.cfg.Path, status)
 	}
 	return parseMoved(answer, streamsLeft)
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
@@ -32,12 +32,9 @@ func Load(path string) (*File, error) {
 		return nil, fmt.Errorf("opening policy file: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	data, err := Read(f, "policy file "+path)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy file %s: %w", path, err)
-	}
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("reading policy file %s: larger than %d bytes", path, maxFileBytes)
+		return nil, err
 	}
 	out, err := Parse(data)
 	if err != nil {
@@ -46,11 +43,27 @@ func Load(path string) (*File, error) {
 	return out, nil
 }
 
+// Read reads all of r, which name describes in errors, and refuses more than 1 MiB.
+func Read(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(data) > maxFileBytes {
+		return nil, fmt.Errorf("reading %s: larger than %d bytes", name, maxFileBytes)
+	}
+	return data, nil
+}
+
 // Parse splits YAML documents and decodes the ScalingPolicy strictly: unknown fields are
 // errors, so a misspelt field does not silently take its default.
 func Parse(data []byte) (*File, error) {
+	docs, err := Split(data)
+	if err != nil {
+		return nil, err
+	}
 	out := &File{Others: map[string][]byte{}}
-	for i, doc := range splitDocuments(data) {
+	for i, doc := range docs {
 		var head struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
@@ -86,40 +99,29 @@ func Parse(data []byte) (*File, error) {
 	return out, nil
 }
 
-// Split returns the YAML documents of data, dropping empty ones.
-func Split(data []byte) [][]byte { return splitDocuments(data) }
-
-// splitDocuments splits on lines that are exactly "---", dropping empty documents.
-func splitDocuments(data []byte) [][]byte {
+// Split returns the YAML documents of data with kubectl's reader: a separator is a line
+// that starts with "---", optionally followed by a comment. Empty documents (blank lines
+// and comments only) are dropped and not counted in "document N".
+func Split(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var docs [][]byte
-	var cur bytes.Buffer
-	flush := func() {
-		if strings.TrimSpace(stripComments(cur.String())) != "" {
-			docs = append(docs, append([]byte(nil), cur.Bytes()...))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
 		}
-		cur.Reset()
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), maxFileBytes)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimRight(line, " \t") == "---" {
-			flush()
-			continue
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", len(docs)+1, err)
 		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
+		if !isEmpty(doc) {
+			docs = append(docs, doc)
+		}
 	}
-	flush()
-	return docs
 }
 
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-			b.WriteString(l)
-		}
-	}
-	return b.String()
+// isEmpty says whether doc holds no YAML node; a document that does not parse is not
+// empty, so that its error is reported with its number.
+func isEmpty(doc []byte) bool {
+	var v any
+	return yaml.Unmarshal(doc, &v) == nil && v == nil
 }

@@ -22,6 +22,38 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseSplitsDocumentsLikeKubectl(t *testing.T) {
+	const profile = "kind: SimulationProfile\nspec: {seed: 3}\n"
+	withNote := strings.Replace(policy, "metadata: {name: edge}\n",
+		"metadata:\n  name: edge\n  annotations:\n    note: |\n      before\n      ---\n      after\n", 1)
+	cases := []struct {
+		name, file string
+		note       string // the policy's annotation, when the case sets one
+	}{
+		{"a separator may carry a comment", policy + "--- # the profile\n" + profile, ""},
+		{"--- inside a block scalar is text", withNote + "---\n" + profile, "before\n---\nafter\n"},
+		{"empty and comment-only documents are dropped", "---\n---\n   \n---\n# nothing\n---\n" + policy + "---\n---\n" + profile + "---\n", ""},
+		{"CRLF line ends", strings.ReplaceAll(policy+"---\n"+profile, "\n", "\r\n"), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := Parse([]byte(c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Policy.Name != "edge" || f.Policy.Spec.MaxReplicas != 3 {
+				t.Fatalf("policy = %q, maxReplicas %d", f.Policy.Name, f.Policy.Spec.MaxReplicas)
+			}
+			if got := f.Policy.Annotations["note"]; got != c.note {
+				t.Fatalf("note = %q, want %q", got, c.note)
+			}
+			if !strings.Contains(string(f.Others["SimulationProfile"]), "seed: 3") {
+				t.Fatalf("the profile was not split off: others = %q", f.Others)
+			}
+		})
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	cases := []struct {
 		name, doc, msg string
@@ -34,6 +66,8 @@ func TestParseRejects(t *testing.T) {
 		{"two profiles", policy + "---\nkind: SimulationProfile\n---\nkind: SimulationProfile\n", "a second SimulationProfile"},
 		{"not YAML", "kind: [\n", "document 1"},
 		{"wrong type", strings.Replace(policy, "maxReplicas: 3", "maxReplicas: three", 1), "document 1 (ScalingPolicy)"},
+		{"text after a separator", policy + "---\nkind: SimulationProfile\n--- kind: Other\n", "document 2: invalid Yaml document separator"},
+		{"empty documents are not counted", "---\n# nothing\n---\n\n---\nspec: {}\n", "document 1: no kind"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

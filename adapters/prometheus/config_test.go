@@ -18,23 +18,7 @@ import (
 
 func TestAddressAndToken(t *testing.T) {
 	rec, bodies := loadRecording(t)
-	var mu sync.Mutex
-	var auth []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auth = append(auth, r.Header.Get("Authorization"))
-		mu.Unlock()
-		serve(w, 200, bodies["success_pullStreams"])
-	}))
-	defer srv.Close()
-	lastAuth := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(auth) == 0 {
-			return "<no request>"
-		}
-		return auth[len(auth)-1]
-	}
+	srv, lastAuth := authServer(t, bodies["success_pullStreams"])
 	read := func(s *Source, policy *v1alpha1.ScalingPolicy) error {
 		_, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"})
 		return err
@@ -80,6 +64,40 @@ func TestAddressAndToken(t *testing.T) {
 			t.Fatal("a vanished token file must fail the read")
 		}
 	})
+	t.Run("a projected ServiceAccount token rotated by the kubelet is used at the next query", func(t *testing.T) {
+		// The kubelet writes each token into a new directory and swaps the ..data symlink
+		// to it atomically; the path the pod reads goes through ..data.
+		dir := t.TempDir()
+		rotate := func(token, version string) {
+			t.Helper()
+			if err := os.Mkdir(filepath.Join(dir, version), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, version, "token"), []byte(token), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tmp := filepath.Join(dir, "..data_tmp")
+			if err := os.Symlink(version, tmp); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rotate("eyJ.first", "..2026_01_01_00_00_00.1")
+		file := filepath.Join(dir, "token")
+		if err := os.Symlink(filepath.Join("..data", "token"), file); err != nil {
+			t.Fatal(err)
+		}
+		s := newSource(t, rec, time.Second, Config{Address: srv.URL, BearerTokenFile: file})
+		if err := read(s, policyFor("live", "")); err != nil || lastAuth() != "Bearer eyJ.first" {
+			t.Fatalf("got %q, %v", lastAuth(), err)
+		}
+		rotate("eyJ.second", "..2026_01_01_00_50_00.2")
+		if err := read(s, policyFor("live", "")); err != nil || lastAuth() != "Bearer eyJ.second" {
+			t.Fatalf("after rotation got %q, %v", lastAuth(), err)
+		}
+	})
 	t.Run("a policy's Secret overrides the controller's token", func(t *testing.T) {
 		var asked string
 		s := newSource(t, rec, time.Second, Config{Address: srv.URL, BearerToken: "controller",
@@ -100,6 +118,15 @@ func TestAddressAndToken(t *testing.T) {
 			t.Fatalf("want the Secret's error, got %v", err)
 		}
 	})
+	t.Run("an empty token in a policy's Secret is an error", func(t *testing.T) {
+		s := newSource(t, rec, time.Second, Config{Address: srv.URL,
+			TokenFor: func(context.Context, string, *v1alpha1.SecretKeyRef) (string, error) { return "", nil }})
+		policy := policyFor("live", "")
+		policy.Spec.MetricsSource.Prometheus.BearerTokenSecretRef = &v1alpha1.SecretKeyRef{Name: "prom", Key: "token"}
+		if err := read(s, policy); err == nil || !strings.Contains(err.Error(), "live/prom key token is empty") {
+			t.Fatalf("want the empty Secret named, got %v", err)
+		}
+	})
 	t.Run("a policy's Secret without a Secret reader is an error", func(t *testing.T) {
 		s := newSource(t, rec, time.Second, Config{Address: srv.URL})
 		policy := policyFor("live", "")
@@ -108,6 +135,34 @@ func TestAddressAndToken(t *testing.T) {
 			t.Fatal("want an error")
 		}
 	})
+}
+
+func TestRedirectsKeepTheTokenOnTheHostAsked(t *testing.T) {
+	rec, bodies := loadRecording(t)
+	target, lastAuth := authServer(t, bodies["success_pullStreams"])
+	_, port, _ := strings.Cut(target.Listener.Addr().String(), ":")
+	for _, tc := range []struct {
+		name, host, want string
+	}{
+		{"to the same host: the token follows", "127.0.0.1", "Bearer s3cret"},
+		// localhost is another host name for the same test server.
+		{"to another host: the token stays behind", "localhost", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// 307 keeps the POST and its query.
+				http.Redirect(w, r, "http://"+tc.host+":"+port+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+			}))
+			defer front.Close()
+			s := newSource(t, rec, time.Second, Config{Address: front.URL, BearerToken: "s3cret"})
+			if _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := lastAuth(); got != tc.want {
+				t.Fatalf("the target saw Authorization %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
 
 func TestTLS(t *testing.T) {
@@ -178,6 +233,25 @@ func TestNewValidates(t *testing.T) {
 		if s.timeout != DefaultTimeout || s.window != DefaultRateWindow {
 			t.Errorf("%s: defaults not applied: timeout %s, window %s", name, s.timeout, s.window)
 		}
+	}
+}
+
+// authServer answers body to every query and tells the Authorization header of the
+// last one ("<no request>" before any).
+func authServer(t *testing.T, body []byte) (*httptest.Server, func() string) {
+	var mu sync.Mutex
+	last := "<no request>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		last = r.Header.Get("Authorization")
+		mu.Unlock()
+		serve(w, 200, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
 	}
 }
 

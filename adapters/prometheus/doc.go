@@ -8,8 +8,10 @@
 // built-in queries (DefaultQueries) read SRS 5+'s own exporter, cAdvisor and
 // kube-state-metrics; a policy's queries override them per key.
 //
-// It owns the HTTP client (TLS, bearer tokens, per-query timeouts, bounded bodies) and
-// the mapping of result series to pods. Sample hygiene (stale, NaN, infinite, negative,
+// It owns the HTTP client, built with prometheus/common's config as Prometheus builds its
+// own (TLS, bearer tokens re-read from their file at every request, the proxy from the
+// environment, redirects that keep the token on the host asked), per-query timeouts and
+// bounded bodies, and the mapping of result series to pods. Sample hygiene (stale, NaN, infinite, negative,
 // unknown pods) is adapters/samples'. A failed query fails the whole read, so the
 // controller holds the fleet instead of acting on half the metrics; a bad series is left
 // out, never read as zero. It never imports autoscaler.

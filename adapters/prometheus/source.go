@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"sync"
 	"time"
 
@@ -49,7 +48,8 @@ type Config struct {
 	// request, so a rotated token is used at once. Set at most one.
 	BearerToken     string
 	BearerTokenFile string
-	// CAFile is a PEM bundle of the CAs to trust for https; empty uses the system's.
+	// CAFile is a PEM bundle of the CAs to trust for https, re-read when it changes;
+	// empty uses the system's.
 	CAFile string
 	// InsecureSkipVerify skips TLS certificate verification.
 	InsecureSkipVerify bool
@@ -71,11 +71,10 @@ type Config struct {
 type Source struct {
 	// address is the default query API; a policy's address overrides it.
 	address string
-	// token gives the controller-wide bearer token; nil sends none.
-	token tokenSource
 	// tokenFor resolves a policy's Secret reference.
 	tokenFor func(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyRef) (string, error)
-	// transport is the connection pool every query shares.
+	// transport is the connection pool every query shares, with TLS and the
+	// controller-wide token (newTransport).
 	transport http.RoundTripper
 	// timeout bounds each query.
 	timeout time.Duration
@@ -117,18 +116,7 @@ func New(cfg Config) (*Source, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	switch {
-	case cfg.BearerToken != "" && cfg.BearerTokenFile != "":
-		return nil, errors.New("set at most one of the prometheus bearer token and bearer token file")
-	case cfg.BearerToken != "":
-		s.token = staticToken(cfg.BearerToken)
-	case cfg.BearerTokenFile != "":
-		if _, err := os.ReadFile(cfg.BearerTokenFile); err != nil {
-			return nil, fmt.Errorf("reading bearer token file: %w", err)
-		}
-		s.token = fileToken(cfg.BearerTokenFile)
-	}
-	t, err := newTransport(cfg.CAFile, cfg.InsecureSkipVerify, cfg.Timeout)
+	t, err := newTransport(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +242,7 @@ func (s *Source) connect(ctx context.Context, policy *v1alpha1.ScalingPolicy) (*
 	if !labelName.MatchString(podLabel) {
 		return nil, fmt.Errorf("prometheus podLabel %q is not a label name", podLabel)
 	}
-	token := s.token
+	transport := s.transport
 	if ref := src.BearerTokenSecretRef; ref != nil {
 		if s.tokenFor == nil {
 			return nil, fmt.Errorf("policy names bearer token Secret %s but this controller reads no Secrets", ref.Name)
@@ -263,14 +251,15 @@ func (s *Source) connect(ctx context.Context, policy *v1alpha1.ScalingPolicy) (*
 		if err != nil {
 			return nil, fmt.Errorf("reading bearer token from Secret %s/%s key %s: %w", policy.Namespace, ref.Name, ref.Key, err)
 		}
-		token = staticToken(t)
+		if t == "" {
+			return nil, fmt.Errorf("bearer token Secret %s/%s key %s is empty", policy.Namespace, ref.Name, ref.Key)
+		}
+		transport = withToken(transport, t)
 	}
 	client, err := api.NewClient(api.Config{
 		Address: address,
-		Client: &http.Client{
-			Transport: &roundTripper{base: s.transport, token: token, limit: s.limit},
-			Timeout:   s.timeout,
-		},
+		// The default redirect policy: up to 10, the token kept to the host asked.
+		Client: &http.Client{Transport: limitBody{next: transport, limit: s.limit}, Timeout: s.timeout},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)

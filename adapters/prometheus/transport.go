@@ -1,88 +1,72 @@
 package prometheus
 
 import (
+	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"strings"
-	"time"
+
+	"github.com/prometheus/common/config"
 )
 
 // MaxResponseBytes bounds one query response. A policy's 100-pod vector is tens of KiB;
 // a body past this is a runaway query (no by (pod), a wrong selector) or a broken proxy.
 const MaxResponseBytes = 16 << 20
 
-// newTransport is the one connection pool every query shares.
-func newTransport(caFile string, insecure bool, timeout time.Duration) (*http.Transport, error) {
-	// InsecureSkipVerify is the operator's explicit choice (a lab, a self-signed proxy).
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
-		}
-		tlsConfig.RootCAs = pool
+// newTransport is the one connection pool every query shares, built by prometheus/common
+// as Prometheus builds its own clients:
+//   - the controller-wide bearer token; a token file is read at every request, so a
+//     rotated projected ServiceAccount token or mounted Secret is used without a restart;
+//   - TLS with the CA file, re-read when it changes; InsecureSkipVerify is the operator's
+//     explicit choice (a lab, a self-signed proxy);
+//   - the proxy from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+//
+// Redirects are the http.Client's business (connect follows up to 10); the token is
+// never sent to another host than the one asked.
+func newTransport(cfg Config) (http.RoundTripper, error) {
+	hc := config.HTTPClientConfig{
+		BearerToken:     config.Secret(cfg.BearerToken),
+		BearerTokenFile: cfg.BearerTokenFile,
+		TLSConfig: config.TLSConfig{
+			CAFile:             cfg.CAFile,
+			InsecureSkipVerify: cfg.InsecureSkipVerify,
+			MinVersion:         config.TLSVersion(tls.VersionTLS12),
+		},
+		EnableHTTP2: true,
+		ProxyConfig: config.ProxyConfig{ProxyFromEnvironment: true},
 	}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
-		IdleConnTimeout:       90 * time.Second,
-		// A read sends one query per metric key at once.
-		MaxIdleConnsPerHost: 16,
-		ForceAttemptHTTP2:   true,
-	}, nil
-}
-
-// tokenSource gives the bearer token for one request; "" sends none.
-type tokenSource func() (string, error)
-
-// staticToken always gives the same token.
-func staticToken(token string) tokenSource {
-	return func() (string, error) { return token, nil }
-}
-
-// fileToken reads the file at every request, so a rotated token (a projected service
-// account token, a mounted Secret) is picked up without a restart.
-func fileToken(path string) tokenSource {
-	return func() (string, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("reading bearer token file: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
+	// Validate refuses a token and a token file together, and turns either into an
+	// Authorization.
+	if err := hc.Validate(); err != nil {
+		return nil, fmt.Errorf("prometheus client settings: %w", err)
 	}
+	if a := hc.Authorization; a != nil && a.CredentialsFile != "" {
+		// Fail at start, not at the first query, when the file is not there.
+		if _, err := config.NewFileSecret(a.CredentialsFile).Fetch(context.Background()); err != nil {
+			return nil, fmt.Errorf("reading bearer token file: %w", err)
+		}
+	}
+	rt, err := config.NewRoundTripperFromConfig(hc, "prometheus")
+	if err != nil {
+		return nil, fmt.Errorf("prometheus client settings: %w", err)
+	}
+	return rt, nil
 }
 
-// roundTripper adds the bearer token and bounds the response body.
-type roundTripper struct {
-	base  http.RoundTripper
-	token tokenSource
+// withToken sends a policy's own token instead of the controller-wide one.
+func withToken(rt http.RoundTripper, token string) http.RoundTripper {
+	return config.NewAuthorizationCredentialsRoundTripper("Bearer", config.NewInlineSecret(token), rt)
+}
+
+// limitBody bounds every response body to limit bytes.
+type limitBody struct {
+	next  http.RoundTripper
 	limit int64
 }
 
-func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	if rt.token != nil {
-		token, err := rt.token()
-		if err != nil {
-			return nil, err
-		}
-		if token != "" {
-			req = req.Clone(req.Context()) // a RoundTripper must not change the caller's request
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-	}
-	resp, err := rt.base.RoundTrip(req)
+func (rt limitBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := rt.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,15 +1,19 @@
 package srs
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
+)
 
 // Sentinels for why a read or a kick failed; match them with errors.Is.
 var (
 	// ErrNoPodIP: the pod has no IP yet, so its API cannot be reached.
-	ErrNoPodIP = errors.New("pod has no IP")
+	ErrNoPodIP = podhttp.ErrNoPodIP
 	// ErrStatus: the API answered a non-2xx HTTP status.
 	ErrStatus = errors.New("unexpected HTTP status")
-	// ErrBodyTooLarge: the answer was longer than the configured bound.
-	ErrBodyTooLarge = errors.New("response body too large")
+	// ErrBodyTooLarge: the answer was longer than MaxBody.
+	ErrBodyTooLarge = podhttp.ErrBodyTooLarge
 	// ErrCode: the answer carried a non-zero SRS error code.
 	ErrCode = errors.New("SRS error code")
 	// ErrBadResponse: the answer was not the JSON SRS sends, or held an invalid number.

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -27,10 +28,9 @@ type EvictorConfig struct {
 	MaxClients int
 	// MaxBody bounds each response, default 4 MiB.
 	MaxBody int64
-	// Address maps a pod to the host:port of its SRS HTTP API, default PodAddress.
+	// Address maps a pod to the host:port of its SRS HTTP API, default
+	// podhttp.PodAddress.
 	Address func(pod *corev1.Pod, port int) (string, error)
-	// Client makes the requests; default: direct (no proxy), no redirects.
-	Client *http.Client
 }
 
 // Evictor kicks the clients left on a pod through DELETE /api/v1/clients/{id}: players
@@ -47,14 +47,14 @@ func NewEvictor(cfg EvictorConfig) (*Evictor, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 || cfg.Timeout < 0 || cfg.MaxClients < 0 || cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("configuring the SRS evictor: negative or out-of-range setting in %+v", cfg)
 	}
-	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address, &cfg.Client)
+	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address)
 	if cfg.Pause == 0 {
 		cfg.Pause = DefaultPause
 	}
 	if cfg.MaxClients == 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}
-	return &Evictor{cfg: cfg, api: api{client: cfg.Client, maxBody: cfg.MaxBody, timeout: cfg.Timeout}, pageSize: defaultPageSize}, nil
+	return &Evictor{cfg: cfg, api: api{podhttp.New(cfg.Timeout, cfg.MaxBody)}, pageSize: defaultPageSize}, nil
 }
 
 // Evict lists every client of the pod's SRS and kicks them, players before publishers,

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 )
 
 // Players first in SRS's order, then the two publishers (clients.json).
@@ -145,7 +147,7 @@ func TestEvictFailsWithoutKickingWhenItCannotList(t *testing.T) {
 		t.Fatalf("kicked %v", paths)
 	}
 
-	e = newEvictor(t, newFakeSRS(t), EvictorConfig{Address: PodAddress})
+	e = newEvictor(t, newFakeSRS(t), EvictorConfig{Address: podhttp.PodAddress})
 	if n, err := e.Evict(context.Background(), nil, pod("edge-3", ""), 7); n != 0 || !errors.Is(err, ErrNoPodIP) {
 		t.Fatalf("a pod without an IP: got %d, %v", n, err)
 	}
@@ -168,12 +170,38 @@ func TestEvictStopsWhenCancelledDuringAPause(t *testing.T) {
 	}
 }
 
+func TestEvictGivesEachRequestTheTimeout(t *testing.T) {
+	ok := recorded(t, "kick_ok.json")
+	kickTaking := func(d time.Duration) func(string) (int, []byte) {
+		return func(string) (int, []byte) {
+			time.Sleep(d)
+			return http.StatusOK, ok
+		}
+	}
+	t.Run("seven kicks of 100ms each within a 300ms timeout", func(t *testing.T) {
+		fake := newFakeSRS(t)
+		fake.kick = kickTaking(100 * time.Millisecond)
+		e := newEvictor(t, fake, EvictorConfig{Timeout: 300 * time.Millisecond})
+		if n, err := e.Evict(context.Background(), nil, pod("edge-3", "10.0.0.3"), 7); n != 7 || err != nil {
+			t.Fatalf("got %d, %v; want all 7 kicked", n, err)
+		}
+	})
+	t.Run("one kick slower than the timeout", func(t *testing.T) {
+		fake := newFakeSRS(t)
+		fake.kick = kickTaking(time.Second)
+		e := newEvictor(t, fake, EvictorConfig{Timeout: 300 * time.Millisecond})
+		if n, err := e.Evict(context.Background(), nil, pod("edge-3", "10.0.0.3"), 7); n != 0 || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %d, %v; want a deadline on the first kick", n, err)
+		}
+	})
+}
+
 func TestNewEvictorDefaults(t *testing.T) {
 	e, err := NewEvictor(EvictorConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.cfg.Pause != DefaultPause || e.cfg.MaxClients != DefaultMaxClients || e.cfg.Timeout != DefaultTimeout || e.api.timeout != DefaultTimeout {
+	if e.cfg.Pause != DefaultPause || e.cfg.MaxClients != DefaultMaxClients || e.cfg.Timeout != DefaultTimeout {
 		t.Fatalf("defaults %+v", e.cfg)
 	}
 	if _, err := NewEvictor(EvictorConfig{MaxClients: -1}); err == nil {

@@ -14,6 +14,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 )
 
 // recorded returns a response from testdata/srs.
@@ -159,7 +161,7 @@ func pod(name, ip string) *corev1.Pod {
 }
 
 // addresses points pods at test servers by name; a pod not in the map goes through
-// PodAddress, so one without an IP fails as in production.
+// podhttp.PodAddress, so one without an IP fails as in production.
 func addresses(byPod map[string]string, ports *[]int) func(*corev1.Pod, int) (string, error) {
 	var mu sync.Mutex
 	return func(p *corev1.Pod, port int) (string, error) {
@@ -171,6 +173,6 @@ func addresses(byPod map[string]string, ports *[]int) func(*corev1.Pod, int) (st
 		if a, ok := byPod[p.Name]; ok {
 			return a, nil
 		}
-		return PodAddress(p, port)
+		return podhttp.PodAddress(p, port)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
@@ -43,10 +43,9 @@ type Config struct {
 	MaxBody int64
 	// Now is the clock that dates the samples, default time.Now.
 	Now func() time.Time
-	// Address maps a pod to the host:port of its SRS HTTP API, default PodAddress.
+	// Address maps a pod to the host:port of its SRS HTTP API, default
+	// podhttp.PodAddress.
 	Address func(pod *corev1.Pod, port int) (string, error)
-	// Client makes the requests; default: direct (no proxy), no redirects.
-	Client *http.Client
 }
 
 // Source reads samples from every pod's SRS HTTP API.
@@ -61,14 +60,15 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 || cfg.Timeout < 0 || cfg.Concurrency < 0 || cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("configuring the SRS source: negative or out-of-range setting in %+v", cfg)
 	}
-	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address, &cfg.Client)
+	fillConnection(&cfg.Timeout, &cfg.MaxBody, &cfg.Address)
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Source{cfg: cfg, api: api{client: cfg.Client, maxBody: cfg.MaxBody}, pageSize: defaultPageSize}, nil
+	// No timeout per request: Timeout bounds all of one pod's requests (readPod).
+	return &Source{cfg: cfg, api: api{podhttp.New(0, cfg.MaxBody)}, pageSize: defaultPageSize}, nil
 }
 
 // reads says which endpoints the asked keys need.

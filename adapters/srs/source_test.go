@@ -324,17 +324,6 @@ func TestSamplesPageThroughTheLists(t *testing.T) {
 	}
 }
 
-func TestPodAddress(t *testing.T) {
-	for ip, want := range map[string]string{"10.1.2.3": "10.1.2.3:1985", "fd00::7": "[fd00::7]:1985"} {
-		if got, err := PodAddress(pod("p", ip), 1985); err != nil || got != want {
-			t.Errorf("%s: got %q, %v; want %q", ip, got, err, want)
-		}
-	}
-	if _, err := PodAddress(pod("p", ""), 1985); !errors.Is(err, ErrNoPodIP) {
-		t.Errorf("a pod without an IP: got %v", err)
-	}
-}
-
 func TestNewRejectsNonsense(t *testing.T) {
 	for _, cfg := range []Config{{Port: 70000}, {Timeout: -time.Second}, {Concurrency: -1}, {MaxBody: -1}} {
 		if _, err := New(cfg); err == nil {

@@ -3,24 +3,15 @@ package srs
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/streamscaler/streamscaler/adapters/podhttp"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
-
-// PodAddress is the default Address: the pod's IP and the given port.
-func PodAddress(pod *corev1.Pod, port int) (string, error) {
-	if pod.Status.PodIP == "" {
-		return "", ErrNoPodIP
-	}
-	return net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)), nil
-}
 
 // apiPort is the policy's metricsSource.srs.port, else def, else 1985. The evictor uses
 // it too: it kicks through the same API the source reads.
@@ -34,49 +25,16 @@ func apiPort(policy *v1alpha1.ScalingPolicy, def int) int {
 	return int(v1alpha1.DefaultSRSPort)
 }
 
-// newHTTPClient talks to pods directly: no proxy from the environment (pod IPs are
-// rarely in NO_PROXY) and no redirects (a pod must not send the controller elsewhere).
-func newHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil
-	return &http.Client{
-		Transport:     t,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
+// api makes requests to one SRS HTTP API at a time.
+type api struct{ client *podhttp.Client }
 
-// api makes bounded requests to one SRS HTTP API at a time.
-type api struct {
-	client  *http.Client
-	maxBody int64
-	// timeout bounds each request when positive; otherwise only ctx does.
-	timeout time.Duration
-}
-
-// do sends one request and reads at most maxBody bytes of the answer.
+// do sends one request and returns the status and the (bounded) answer.
 func (a api) do(ctx context.Context, method, addr, path string) (int, []byte, error) {
-	if a.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.timeout)
-		defer cancel()
-	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, a.maxBody+1))
-	if err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("reading %s %s: %w", method, path, err)
-	}
-	if int64(len(body)) > a.maxBody {
-		return resp.StatusCode, nil, fmt.Errorf("%w: %s %s answered more than %d bytes", ErrBodyTooLarge, method, path, a.maxBody)
-	}
-	return resp.StatusCode, body, nil
+	return a.client.Do(req)
 }
 
 // get returns the body of a 2xx answer.
@@ -132,8 +90,8 @@ func clientID(c client) string { return c.id }
 func streamID(s stream) string { return s.id }
 
 // fillConnection sets the defaults the source and the evictor share: how long a pod
-// may take, how much it may send, where its API is and the client that asks it.
-func fillConnection(timeout *time.Duration, maxBody *int64, address *func(*corev1.Pod, int) (string, error), client **http.Client) {
+// may take, how much it may send and where its API is.
+func fillConnection(timeout *time.Duration, maxBody *int64, address *func(*corev1.Pod, int) (string, error)) {
 	if *timeout == 0 {
 		*timeout = DefaultTimeout
 	}
@@ -141,9 +99,6 @@ func fillConnection(timeout *time.Duration, maxBody *int64, address *func(*corev
 		*maxBody = DefaultMaxBody
 	}
 	if *address == nil {
-		*address = PodAddress
-	}
-	if *client == nil {
-		*client = newHTTPClient()
+		*address = podhttp.PodAddress
 	}
 }

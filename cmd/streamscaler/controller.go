@@ -69,7 +69,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
 	f.StringVar(&fl.promAddress, "prometheus-address", "", "Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), such as http://prometheus.monitoring:9090; a policy's metricsSource.prometheus.address overrides it")
 	f.StringVar(&fl.promTokenFile, "prometheus-bearer-token-file", "", "bearer token for the query API, read at every request")
-	f.StringVar(&fl.promCAFile, "prometheus-ca-file", "", "PEM CA bundle for an https query API")
+	f.StringVar(&fl.promCAFile, "prometheus-ca-file", "", "PEM CA bundle for an https query API, re-read when it changes")
 	f.BoolVar(&fl.promInsecure, "prometheus-insecure-skip-verify", false, "do not verify the query API's certificate")
 	f.DurationVar(&fl.promTimeout, "prometheus-timeout", 10*time.Second, "time allowed per query")
 	f.DurationVar(&fl.promWindow, "prometheus-rate-window", time.Minute, "range of rate() in the built-in queries; at least 4 scrape intervals")

@@ -51,7 +51,13 @@ func runValidate(ctx context.Context, out io.Writer, files []string, showDefault
 		if err != nil {
 			return err
 		}
-		for i, doc := range policyfile.Split(data) {
+		docs, err := policyfile.Split(data)
+		if err != nil {
+			fmt.Fprintf(out, "%s %v\n", name, err)
+			invalid++
+			continue
+		}
+		for i, doc := range docs {
 			var head struct{ APIVersion, Kind string }
 			if err := yaml.Unmarshal(doc, &head); err != nil {
 				fmt.Fprintf(out, "%s document %d: not YAML: %v\n", name, i+1, err)
@@ -112,26 +118,15 @@ func runValidate(ctx context.Context, out io.Writer, files []string, showDefault
 }
 
 func readInput(name string) ([]byte, error) {
-	const limit = 1 << 20
-	var r io.Reader
 	if name == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("opening %s: %w", name, err)
-		}
-		defer f.Close()
-		r = f
+		return policyfile.Read(os.Stdin, "standard input")
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+		return nil, fmt.Errorf("opening %s: %w", name, err)
 	}
-	if len(data) > limit {
-		return nil, fmt.Errorf("reading %s: larger than %d bytes", name, limit)
-	}
-	return data, nil
+	defer f.Close()
+	return policyfile.Read(f, name)
 }
 
 // dedupe drops repeated messages: the schema and Validate often say the same thing.

@@ -14,6 +14,7 @@ func TestValidate(t *testing.T) {
 	bad := write("bad.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: bad, namespace: x}\nspec:\n  targetRef: {name: e}\n  minReplicas: 9\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: \"-1\"}}]\n")
 	typo := write("typo.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: t}\nspec:\n  targetRef: {name: e}\n  maxReplica: 3\n")
 	none := write("none.yaml", "kind: SimulationProfile\n")
+	badSeparator := write("separator.yaml", "kind: SimulationProfile\n--- kind: ScalingPolicy\n")
 	cases := []struct {
 		name     string
 		files    []string
@@ -25,6 +26,7 @@ func TestValidate(t *testing.T) {
 		{"defaults are shown", []string{"../../deploy/samples/srs-edge-policy.yaml"}, true, true, []string{"kind: CloneSet", "apiVersion: apps.kruise.io/v1alpha1"}},
 		{"every error has its field path", []string{bad}, false, false, []string{"(x/bad): invalid", "spec.minReplicas", "spec.metrics[0].target.averageValue", "averageValue must be greater than zero"}},
 		{"a misspelt field is named", []string{typo}, false, false, []string{`unknown field "maxReplica"`}},
+		{"a broken separator is named", []string{badSeparator}, false, false, []string{"separator.yaml document 1: invalid Yaml document separator"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
