@@ -5,7 +5,9 @@ SHELL := /usr/bin/env bash
 
 BIN            ?= $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
-GO_TEST_FLAGS  ?=
+# Every test runs under the race detector: the controller's workers, the shared pod-HTTP
+# client and the metrics API server are concurrent.
+GO_TEST_FLAGS  ?= -race
 FUZZTIME       ?= 10s
 
 ##@ General
@@ -40,7 +42,7 @@ FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
 	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
 
 .PHONY: test
-test: controlplane prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test and a short fuzz run of each parser.
+test: controlplane prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector and a short fuzz run of each parser.
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...

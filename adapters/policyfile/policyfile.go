@@ -3,15 +3,18 @@ package policyfile
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/api/v1alpha1/crdvalidation"
 )
 
 // maxFileBytes bounds what is read: a policy is a few KiB.
@@ -55,9 +58,15 @@ func Read(r io.Reader, name string) ([]byte, error) {
 	return data, nil
 }
 
-// Parse splits YAML documents and decodes the ScalingPolicy strictly: unknown fields are
-// errors, so a misspelt field does not silently take its default.
+// Parse splits YAML documents and checks the ScalingPolicy as the API server would, with
+// the CRD embedded in the binary (crdvalidation): unknown fields are errors, so a misspelt
+// field does not silently take its default, and the CRD's defaults are filled in, so the
+// policy is the one the API server would store.
 func Parse(data []byte) (*File, error) {
+	v, err := crdvalidation.ScalingPolicies()
+	if err != nil {
+		return nil, err
+	}
 	docs, err := Split(data)
 	if err != nil {
 		return nil, err
@@ -81,11 +90,18 @@ func Parse(data []byte) (*File, error) {
 			if out.Policy != nil {
 				return nil, fmt.Errorf("document %d: a second ScalingPolicy; one per file", i+1)
 			}
-			var p v1alpha1.ScalingPolicy
-			if err := yaml.UnmarshalStrict(doc, &p); err != nil {
+			p, _, errs, err := v.Policy(context.Background(), doc)
+			if err != nil {
 				return nil, fmt.Errorf("document %d (ScalingPolicy): %w", i+1, err)
 			}
-			out.Policy = &p
+			if len(errs) > 0 {
+				problems := make([]string, len(errs))
+				for j, e := range errs {
+					problems[j] = crdvalidation.Describe(e)
+				}
+				return nil, fmt.Errorf("document %d (ScalingPolicy): %s", i+1, strings.Join(problems, "; "))
+			}
+			out.Policy = p
 		default:
 			if _, dup := out.Others[head.Kind]; dup {
 				return nil, fmt.Errorf("document %d: a second %s", i+1, head.Kind)

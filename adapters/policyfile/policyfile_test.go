@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const policy = "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: edge}\nspec:\n  targetRef: {name: srs-edge}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n"
@@ -16,6 +17,10 @@ func TestParse(t *testing.T) {
 	}
 	if f.Policy.Name != "edge" || f.Policy.Spec.MaxReplicas != 3 || f.Policy.Spec.Metrics[0].TargetValue() != 10 {
 		t.Fatalf("policy = %+v", f.Policy)
+	}
+	// The CRD's defaults are filled in, as the API server would store them.
+	if sp := f.Policy.Spec; sp.MinReplicas == nil || *sp.MinReplicas != 1 || sp.Tombstone == nil || sp.Tombstone.DrainTimeout == nil || sp.Tombstone.DrainTimeout.Duration != 30*time.Minute || sp.TargetRef.Kind != "CloneSet" {
+		t.Fatalf("defaults not filled in: %+v", sp)
 	}
 	if !strings.Contains(string(f.Others["SimulationProfile"]), "seed: 3") {
 		t.Fatalf("others = %q", f.Others)
@@ -61,7 +66,8 @@ func TestParseRejects(t *testing.T) {
 		{"no policy", "kind: SimulationProfile\n", "no ScalingPolicy"},
 		{"no kind", "spec: {}\n", "document 1: no kind"},
 		{"wrong group", strings.Replace(policy, "streamscaler.io/v1alpha1", "autoscaling/v2", 1), `apiVersion "autoscaling/v2"`},
-		{"misspelt field", strings.Replace(policy, "maxReplicas", "maxReplica", 1), `unknown field "maxReplica"`},
+		{"misspelt field", strings.Replace(policy, "maxReplicas", "maxReplica", 1), "spec.maxReplica: unknown field (did you mean maxReplicas?); spec.maxReplicas: is required"},
+		{"the CRD's rules apply", strings.Replace(policy, "maxReplicas: 3", "maxReplicas: 3\n  minReplicas: 5\n  syncPeriod: 1 minute", 1), "document 1 (ScalingPolicy): spec.minReplicas: must not exceed maxReplicas (3); spec.syncPeriod: must be a duration between 1s and 10m, such as 15s or 1m (got \"1 minute\")"},
 		{"two policies", policy + "---\n" + policy, "a second ScalingPolicy"},
 		{"two profiles", policy + "---\nkind: SimulationProfile\n---\nkind: SimulationProfile\n", "a second SimulationProfile"},
 		{"not YAML", "kind: [\n", "document 1"},

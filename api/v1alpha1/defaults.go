@@ -4,8 +4,10 @@ import (
 	"time"
 )
 
-// Defaults of optional fields. They are applied by the accessors below, so a policy read
-// from the API server, from a file or built in a test behaves the same.
+// Defaults of optional fields. Most are also +kubebuilder:default markers in
+// scalingpolicy_types.go, so the API server stores them; the accessors below apply them
+// too, so a policy read from the API server, from a file or built in a test behaves the
+// same. TestMarkerDefaultsMatchGo checks that the generated CRD and these agree.
 const (
 	DefaultMinReplicas            int32 = 1
 	DefaultSyncPeriod                   = 15 * time.Second
@@ -14,6 +16,10 @@ const (
 	DefaultTolerancePercent       int32 = 10
 	DefaultScaleUpWindowSeconds   int32 = 0
 	DefaultScaleDownWindowSeconds int32 = 300
+
+	DefaultSelectPolicy   = SelectMax
+	DefaultEvictionAction = EvictNone
+	DefaultFallbackAction = FallbackHold
 )
 
 // DefaultScaleUpPolicies are the HorizontalPodAutoscaler's: double or add 4 pods every 15s, whichever is more.
@@ -81,12 +87,18 @@ func (s *ScalingPolicySpec) IdleStreams() int32 {
 // Eviction returns tombstone.evictionAction or its default.
 func (s *ScalingPolicySpec) Eviction() EvictionAction {
 	if s.Tombstone == nil || s.Tombstone.EvictionAction == "" {
-		return EvictNone
+		return DefaultEvictionAction
 	}
 	return s.Tombstone.EvictionAction
 }
 
 // Rules returns the rules for one direction with HorizontalPodAutoscaler defaults.
+//
+// Of these defaults only selectPolicy and tolerancePercent are markers, applied when
+// scaleUp or scaleDown is written. The window and the rate policies differ by direction
+// while one ScalingRules type serves both, so no marker can say them; they stay here.
+// Defaulting scaleUp and scaleDown whole would store rules the user never wrote and turn
+// Configured true for every stored policy.
 func (s *ScalingPolicySpec) Rules(d Direction) EffectiveRules {
 	var r *ScalingRules
 	if s.Behavior != nil {
@@ -96,7 +108,7 @@ func (s *ScalingPolicySpec) Rules(d Direction) EffectiveRules {
 			r = s.Behavior.ScaleDown
 		}
 	}
-	out := EffectiveRules{Select: SelectMax, Tolerance: float64(DefaultTolerancePercent) / 100}
+	out := EffectiveRules{Select: DefaultSelectPolicy, Tolerance: float64(DefaultTolerancePercent) / 100}
 	if d == Up {
 		out.Window = time.Duration(DefaultScaleUpWindowSeconds) * time.Second
 		out.Policies = DefaultScaleUpPolicies()

@@ -7,6 +7,7 @@ import (
 
 // MetricType names a per-pod signal the autoscaler can scale on.
 // +kubebuilder:validation:Enum=bandwidth;packetsPerSecond;pushStreams;pullStreams;cpu;memory;custom
+// +kubebuilder:validation:MaxLength=16
 type MetricType string
 
 const (
@@ -56,7 +57,7 @@ type TargetRef struct {
 // MetricTarget is the per-pod level the autoscaler aims at. Exactly one field is set:
 // averageUtilization for cpu and memory, averageValue for every other type.
 // +kubebuilder:validation:XValidation:rule="has(self.averageValue) != has(self.averageUtilization)",message="set exactly one of averageValue and averageUtilization"
-// +kubebuilder:validation:XValidation:rule="!has(self.averageValue) || quantity(string(self.averageValue)).isGreaterThan(quantity('0'))",message="averageValue must be greater than zero"
+// +kubebuilder:validation:XValidation:rule="!has(self.averageValue) || quantity(string(self.averageValue)).isGreaterThan(quantity('0'))",message="must be greater than zero",fieldPath=".averageValue"
 type MetricTarget struct {
 	// averageValue is the per-pod target in the metric's unit (bits/s, packets/s, streams, ...).
 	// It must be greater than zero.
@@ -70,8 +71,9 @@ type MetricTarget struct {
 }
 
 // MetricSpec is one signal and its per-pod target.
-// +kubebuilder:validation:XValidation:rule="self.type == 'custom' ? (has(self.name) && size(self.name) > 0) : !has(self.name)",message="name is required for type custom and forbidden otherwise"
-// +kubebuilder:validation:XValidation:rule="(self.type == 'cpu' || self.type == 'memory') == has(self.target.averageUtilization)",message="cpu and memory take target.averageUtilization; other types take target.averageValue"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'custom' || has(self.name)",message="a custom metric needs a name",fieldPath=".name",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type == 'custom' || !has(self.name)",message="only custom metrics have a name",fieldPath=".name",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['bandwidth', 'packetsPerSecond', 'pushStreams', 'pullStreams', 'cpu', 'memory', 'custom']) || !has(self.target) || has(self.target.averageValue) == has(self.target.averageUtilization) || (self.type == 'cpu' || self.type == 'memory') == has(self.target.averageUtilization)",messageExpression="self.type == 'cpu' || self.type == 'memory' ? self.type + ' takes target.averageUtilization, a percentage of the request' : self.type + ' takes target.averageValue, a per-pod value'",message="cpu and memory take target.averageUtilization; other types take target.averageValue",fieldPath=".target"
 type MetricSpec struct {
 	// type of the metric.
 	Type MetricType `json:"type"`
@@ -139,6 +141,7 @@ type ScalingRules struct {
 	// +optional
 	StabilizationWindowSeconds *int32 `json:"stabilizationWindowSeconds,omitempty"`
 	// selectPolicy picks among policies: Max (default), Min or Disabled.
+	// +kubebuilder:default=Max
 	// +optional
 	SelectPolicy *SelectPolicy `json:"selectPolicy,omitempty"`
 	// policies limit the rate of change. Defaults: up, 100% or 4 pods per 15s (Max);
@@ -149,6 +152,7 @@ type ScalingRules struct {
 	Policies []RatePolicy `json:"policies,omitempty"`
 	// tolerancePercent: no scaling while the load-to-target ratio is within this many
 	// percent of 1. Default 10.
+	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	// +optional
@@ -182,15 +186,20 @@ const (
 type TombstoneSpec struct {
 	// drainTimeout is how long a tombstoned pod may wait for its streams to end before
 	// what is left is evicted. Default 30m; between 0s and 24h.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="drainTimeout must be between 0s and 24h"
+	// +kubebuilder:default="30m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('0s') && duration(self) <= duration('24h')`,message="must be a duration between 0s and 24h, such as 30m or 1h30m"
 	// +optional
 	DrainTimeout *metav1.Duration `json:"drainTimeout,omitempty"`
 	// idleStreams: a tombstoned pod with at most this many streams (push plus pull)
 	// counts as drained. Default 0.
+	// +kubebuilder:default=0
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	IdleStreams *int32 `json:"idleStreams,omitempty"`
 	// evictionAction at the drain timeout: none, srsKick or httpHook. Default none.
+	// +kubebuilder:default=none
 	// +optional
 	EvictionAction EvictionAction `json:"evictionAction,omitempty"`
 }
@@ -227,7 +236,9 @@ type PrometheusSource struct {
 	// +kubebuilder:validation:Pattern=`^https?://`
 	// +optional
 	Address string `json:"address,omitempty"`
-	// podLabel is the series label that names the pod. Default "pod".
+	// podLabel is the series label that names the pod. Default "pod" (applied when the
+	// prometheus block is written; without it the source uses the same default).
+	// +kubebuilder:default=pod
 	// +optional
 	PodLabel string `json:"podLabel,omitempty"`
 	// queries override the built-in PromQL per metric key (bandwidth, pullStreams, cpu,
@@ -242,7 +253,9 @@ type PrometheusSource struct {
 
 // SRSSource configures the SRS HTTP API source.
 type SRSSource struct {
-	// port of the SRS HTTP API on each pod. Default 1985.
+	// port of the SRS HTTP API on each pod. Default 1985 (applied when the srs block is
+	// written; without it the source uses the same default).
+	// +kubebuilder:default=1985
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
@@ -261,7 +274,10 @@ type MetricsSourceSpec struct {
 	// +optional
 	SRS *SRSSource `json:"srs,omitempty"`
 	// maxSampleAge: older samples count as missing. Default 2m.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="maxSampleAge must be between 1s and 1h"
+	// +kubebuilder:default="2m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1s') && duration(self) <= duration('1h')`,message="must be a duration between 1s and 1h, such as 90s or 2m"
 	// +optional
 	MaxSampleAge *metav1.Duration `json:"maxSampleAge,omitempty"`
 }
@@ -278,14 +294,16 @@ const (
 )
 
 // FallbackSpec says what to do when the metrics source fails.
-// +kubebuilder:validation:XValidation:rule="self.action != 'fixed' || has(self.replicas)",message="fallback action fixed needs replicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.action) || self.action != 'fixed' || has(self.replicas)",message="action fixed needs replicas",fieldPath=".replicas",reason="FieldValueRequired"
 type FallbackSpec struct {
 	// failureThreshold is the number of consecutive failed reads before the fallback applies. Default 3.
+	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	FailureThreshold *int32 `json:"failureThreshold,omitempty"`
 	// action: hold (default) or fixed.
+	// +kubebuilder:default=hold
 	// +optional
 	Action FallbackAction `json:"action,omitempty"`
 	// replicas for action fixed: the least serving pods while the source fails.
@@ -301,19 +319,28 @@ type PredictionSpec struct {
 	Enabled bool `json:"enabled,omitempty"`
 	// horizon: how far ahead to be ready; default 5m, about the time a new pod takes
 	// to become allocated. Between 1m and 2h.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('2h')",message="horizon must be between 1m and 2h"
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1m') && duration(self) <= duration('2h')`,message="must be a duration between 1m and 2h, such as 5m or 15m"
 	// +optional
 	Horizon *metav1.Duration `json:"horizon,omitempty"`
 	// history: how much load history each metric keeps for fitting; default 7 days, between 1h and 28d.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h') && duration(self) <= duration('672h')",message="history must be between 1h and 28d"
+	// +kubebuilder:default="168h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1h') && duration(self) <= duration('672h')`,message="must be a duration between 1h and 672h (28 days), such as 168h"
 	// +optional
 	History *metav1.Duration `json:"history,omitempty"`
 	// season: the load's period, such as 24h; unset detects it (1 day or 1 week); 0s means none.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('336h')",message="season must be between 0s and 14d"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('0s') && duration(self) <= duration('336h')`,message="must be a duration between 0s and 336h (14 days), such as 24h"
 	// +optional
 	Season *metav1.Duration `json:"season,omitempty"`
 	// marginPercent is added on top of the forecast's upper band (itself the 90th percentile of
 	// recent forecast errors above the point forecast); default 0.
+	// +kubebuilder:default=0
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=200
 	// +optional
@@ -321,12 +348,13 @@ type PredictionSpec struct {
 }
 
 // ScalingPolicySpec says which CloneSet to scale and how.
-// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="minReplicas must not exceed maxReplicas"
-// +kubebuilder:validation:XValidation:rule="self.metrics.all(m, self.metrics.exists_one(n, n.type == m.type && (m.type != 'custom' || n.name == m.name)))",message="each metric may appear only once (custom metrics once per name)"
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || !has(self.maxReplicas) || self.maxReplicas < 1 || self.minReplicas <= self.maxReplicas",messageExpression="'must not exceed maxReplicas (%d)'.format([self.maxReplicas])",message="must not exceed maxReplicas",fieldPath=".minReplicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.metrics) || self.metrics.all(m, !has(m.type) || m.type == 'custom' && !has(m.name) || self.metrics.exists_one(n, has(n.type) && n.type == m.type && (m.type != 'custom' || has(n.name) && n.name == m.name)))",messageExpression="'%s appears more than once; each metric may appear only once (custom metrics once per name)'.format([self.metrics.filter(m, has(m.type) && (m.type != 'custom' || has(m.name)) && self.metrics.filter(n, has(n.type) && n.type == m.type && (m.type != 'custom' || has(n.name) && n.name == m.name)).size() > 1).map(m, m.type == 'custom' ? 'custom/%s'.format([m.name]) : m.type)[0]])",message="each metric may appear only once (custom metrics once per name)",fieldPath=".metrics"
 type ScalingPolicySpec struct {
 	// targetRef names the CloneSet to scale.
 	TargetRef TargetRef `json:"targetRef"`
 	// minReplicas is the fewest serving pods. Default 1.
+	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MinReplicas *int32 `json:"minReplicas,omitempty"`
@@ -341,20 +369,30 @@ type ScalingPolicySpec struct {
 	// behavior limits how fast the fleet grows and shrinks.
 	// +optional
 	Behavior *Behavior `json:"behavior,omitempty"`
-	// tombstone configures draining before removal.
+	// tombstone configures draining before removal. Defaults to {}, so that the drain
+	// defaults in force are stored.
+	// +kubebuilder:default={}
 	// +optional
 	Tombstone *TombstoneSpec `json:"tombstone,omitempty"`
-	// prediction scales out ahead of forecast load.
+	// prediction scales out ahead of forecast load. Not defaulted: without the block
+	// forecasting is off; once it is written, its defaults are stored.
 	// +optional
 	Prediction *PredictionSpec `json:"prediction,omitempty"`
-	// metricsSource says where samples come from.
+	// metricsSource says where samples come from. Defaults to {}, so that maxSampleAge is
+	// stored; an unset type means the controller's --metrics-source.
+	// +kubebuilder:default={}
 	// +optional
 	MetricsSource *MetricsSourceSpec `json:"metricsSource,omitempty"`
 	// fallback applies after the metrics source failed failureThreshold times in a row.
+	// Defaults to {}, so that the threshold and action in force are stored.
+	// +kubebuilder:default={}
 	// +optional
 	Fallback *FallbackSpec `json:"fallback,omitempty"`
 	// syncPeriod is how often the policy is evaluated. Default 15s; between 1s and 10m.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="syncPeriod must be between 1s and 10m"
+	// +kubebuilder:default="15s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1s') && duration(self) <= duration('10m')`,message="must be a duration between 1s and 10m, such as 15s or 1m"
 	// +optional
 	SyncPeriod *metav1.Duration `json:"syncPeriod,omitempty"`
 	// paused stops all changes to pods and the CloneSet; status is still reported.

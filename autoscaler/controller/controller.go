@@ -157,8 +157,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return r.report(ctx, p, o)
 }
 
-// read is step 1. A nil pass means there is nothing to decide (the policy is gone, is
-// invalid or has no target); the result and error are then Reconcile's.
+// read is step 1. A nil pass means there is nothing to decide (the policy is gone or has
+// no target); the result and error are then Reconcile's. The API server checked the spec
+// against the CRD's schema and CEL rules, which say everything a policy must meet.
 func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass, ctrl.Result, error) {
 	var policy v1alpha1.ScalingPolicy
 	if err := r.Client.Get(ctx, key, &policy); err != nil {
@@ -174,11 +175,6 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 	}
 	p := &pass{now: r.Clock.Now(), policy: &policy, status: policy.Status.DeepCopy(), mem: r.memory(key)}
 	p.status.ObservedGeneration = policy.Generation
-	if errs := policy.Spec.Validate(); len(errs) > 0 {
-		// The API server's schema should have refused it; report and wait for an edit.
-		setCondition(p.status, policy.Generation, v1alpha1.ConditionScalingActive, false, "InvalidSpec", errs.ToAggregate().Error())
-		return nil, ctrl.Result{}, r.writeStatus(ctx, &policy, p.status)
-	}
 	cs, err := r.Target.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: policy.Spec.TargetRef.Name})
 	if err != nil {
 		res, err := r.targetUnreadable(ctx, p, err)

@@ -29,9 +29,6 @@ func runHPA(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, 
 		f.addPod(d.Start, true)
 	}
 	hs := hpaSpec(spec, p)
-	if errs := hs.Validate(); len(errs) > 0 {
-		return Result{}, fmt.Errorf("hpa baseline: %w", errs.ToAggregate())
-	}
 	hist := &autoscaler.History{}
 	syncEvery := p.HPASyncSeconds / p.StepSeconds
 	for k := range d.Streams {

@@ -241,7 +241,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 		d    Demand
 		msg  string
 	}{
-		{"invalid policy", func() *v1alpha1.ScalingPolicySpec { s := edgeSpec(time.Minute); s.MaxReplicas = 1; return s }, Profile{}, d, "minReplicas"},
 		{"sync period not a multiple of the step", func() *v1alpha1.ScalingPolicySpec {
 			s := edgeSpec(time.Minute)
 			s.SyncPeriod = &metav1.Duration{Duration: 12 * time.Second}

@@ -111,6 +111,7 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	badPolicy := write("bad.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 0\n  metrics: []\n")
 	typo := write("typo.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplica: 3\n")
+	minAboveMax := write("minmax.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  minReplicas: 5\n  maxReplicas: 2\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n")
 	badProfile := write("prof.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n---\nkind: SimulationProfile\nspec:\n  podCapacityStreams: -4\n")
 	cases := []struct {
 		name string
@@ -124,6 +125,7 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		{"empty window", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--from", "2030-01-01T00:00:00Z"}, "fewer than 2 points"},
 		{"negative peak", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--peak-streams", "-5"}, "--peak-streams"},
 		{"invalid policy", []string{"--trace", tr, "--column", "en_requests", "--policy", badPolicy}, "maxReplicas"},
+		{"a policy the CRD refuses", []string{"--trace", tr, "--column", "en_requests", "--policy", minAboveMax}, "spec.minReplicas: must not exceed maxReplicas (2)"},
 		{"misspelt policy field", []string{"--trace", tr, "--column", "en_requests", "--policy", typo}, "maxReplica"},
 		{"invalid profile", []string{"--trace", tr, "--column", "en_requests", "--policy", badProfile}, "podCapacityStreams"},
 		{"no trace flag", []string{"--policy", pol}, "trace"},

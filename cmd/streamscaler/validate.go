@@ -11,9 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/streamscaler/streamscaler/adapters/policyfile"
-	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/api/v1alpha1/crdvalidation"
-	"github.com/streamscaler/streamscaler/deploy/crd"
 )
 
 func newValidateCommand() *cobra.Command {
@@ -41,7 +39,7 @@ func runValidate(ctx context.Context, out io.Writer, files []string, showDefault
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	v, err := crdvalidation.New(crd.ScalingPolicy, v1alpha1.GroupVersion.Version)
+	v, err := crdvalidation.ScalingPolicies()
 	if err != nil {
 		return err
 	}
@@ -58,9 +56,13 @@ func runValidate(ctx context.Context, out io.Writer, files []string, showDefault
 			continue
 		}
 		for i, doc := range docs {
-			var head struct{ APIVersion, Kind string }
+			where := fmt.Sprintf("%s document %d", name, i+1)
+			var head struct {
+				Kind     string `json:"kind"`
+				Metadata struct{ Name, Namespace string }
+			}
 			if err := yaml.Unmarshal(doc, &head); err != nil {
-				fmt.Fprintf(out, "%s document %d: not YAML: %v\n", name, i+1, err)
+				fmt.Fprintf(out, "%s: not YAML: %v\n", where, err)
 				invalid++
 				continue
 			}
@@ -68,33 +70,20 @@ func runValidate(ctx context.Context, out io.Writer, files []string, showDefault
 				continue
 			}
 			checked++
-			where := fmt.Sprintf("%s document %d", name, i+1)
-			var errs []string
-			if head.APIVersion != v1alpha1.GroupVersion.String() {
-				errs = append(errs, fmt.Sprintf("apiVersion: %q, want %q", head.APIVersion, v1alpha1.GroupVersion.String()))
+			if head.Metadata.Name != "" {
+				where = fmt.Sprintf("%s (%s/%s)", where, head.Metadata.Namespace, head.Metadata.Name)
 			}
-			var p v1alpha1.ScalingPolicy
-			if err := yaml.UnmarshalStrict(doc, &p); err != nil {
-				errs = append(errs, err.Error())
-			} else {
-				where = fmt.Sprintf("%s (%s/%s)", where, p.Namespace, p.Name)
-				for _, e := range p.Spec.Validate() {
-					errs = append(errs, e.Error())
-				}
-			}
-			obj, ferrs, err := v.ValidateJSON(ctx, doc)
+			_, obj, errs, err := v.Policy(ctx, doc)
 			if err != nil {
-				errs = append(errs, err.Error())
+				fmt.Fprintf(out, "%s: %v\n", where, err)
+				invalid++
+				continue
 			}
-			for _, e := range ferrs {
-				errs = append(errs, e.Error())
-			}
-			errs = dedupe(errs)
 			if len(errs) > 0 {
 				invalid++
 				fmt.Fprintf(out, "%s: invalid\n", where)
 				for _, e := range errs {
-					fmt.Fprintf(out, "  - %s\n", e)
+					fmt.Fprintf(out, "  - %s\n", crdvalidation.Describe(e))
 				}
 				continue
 			}
@@ -127,17 +116,4 @@ func readInput(name string) ([]byte, error) {
 	}
 	defer f.Close()
 	return policyfile.Read(f, name)
-}
-
-// dedupe drops repeated messages: the schema and Validate often say the same thing.
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

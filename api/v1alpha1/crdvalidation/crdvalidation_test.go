@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/yaml"
-
-	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/deploy/crd"
 )
 
@@ -48,72 +45,119 @@ func newValidator(t *testing.T) *Validator {
 	return v
 }
 
-// TestCRDAndGoValidationAgree runs every policy through the API server's validation of
-// the generated CRD and through ScalingPolicySpec.Validate: both must accept the good
-// ones and reject the bad ones, so offline checks and the API server never disagree.
-func TestCRDAndGoValidationAgree(t *testing.T) {
+// TestEveryBadPolicyIsRejectedOnce runs every policy through what the API server does with
+// the generated CRD (schema, defaults, CEL) and through ScalingPolicySpec.Validate, which
+// holds only what the CRD cannot say: the good ones must pass, and each bad one must be
+// rejected with exactly one problem, at its field path, in words (Describe).
+func TestEveryBadPolicyIsRejectedOnce(t *testing.T) {
 	v := newValidator(t)
 	cases := []struct {
-		name   string
-		doc    string
-		crdMsg string // "" means valid
-		goPath string
+		name string
+		doc  string
+		want string // "" means valid; else the one problem, as Describe says it
 	}{
-		{"the sample policy is valid", good, "", ""},
-		{"a full prediction block is valid", good + "  prediction: {enabled: true, horizon: 15m, history: 168h, season: 24h, marginPercent: 15}\n", "", ""},
-		{"a full metrics source and fallback are valid", good + "  metricsSource:\n    type: prometheus\n    maxSampleAge: 90s\n    prometheus: {address: https://thanos.monitoring:9090, podLabel: pod_name, queries: {pullStreams: 'sum by (pod) (srs_clients{namespace=\"$namespace\"})'}, bearerTokenSecretRef: {name: prom, key: token}}\n  fallback: {failureThreshold: 5, action: fixed, replicas: 8}\n", "", ""},
-		{"min above max", mutate(t, "minReplicas: 2", "minReplicas: 80"), "minReplicas must not exceed maxReplicas", "spec.minReplicas"},
-		{"zero max", mutate(t, "maxReplicas: 50", "maxReplicas: 0"), "spec.maxReplicas", "spec.maxReplicas"},
-		{"the same metric twice", mutate(t, "    - type: cpu\n", "    - type: pullStreams\n      target: {averageValue: \"9\"}\n    - type: cpu\n"), "each metric may appear only once", "spec.metrics[1]"},
-		{"unknown metric type", mutate(t, "type: pullStreams", "type: viewers"), "spec.metrics[0].type", "spec.metrics[0].type"},
-		{"a streams metric with a utilization target", mutate(t, `target: {averageValue: "80"}`, "target: {averageUtilization: 80}"), "cpu and memory take target.averageUtilization", "spec.metrics[0].target.averageValue"},
-		{"cpu with a value target", mutate(t, "target: {averageUtilization: 70}", "target: {averageValue: 70}"), "cpu and memory take target.averageUtilization", "spec.metrics[1].target.averageUtilization"},
-		{"both targets", mutate(t, `target: {averageValue: "80"}`, `target: {averageValue: "80", averageUtilization: 5}`), "set exactly one", "spec.metrics[0].target"},
-		{"zero per-pod target", mutate(t, `averageValue: "80"`, `averageValue: "0"`), "averageValue must be greater than zero", "spec.metrics[0].target.averageValue"},
-		{"negative per-pod target", mutate(t, `averageValue: "80"`, `averageValue: "-5"`), "averageValue must be greater than zero", "spec.metrics[0].target.averageValue"},
-		{"custom metric without a name", mutate(t, "      name: rtc_sessions\n", ""), "name is required for type custom", "spec.metrics[2].name"},
-		{"a name on a built-in metric", mutate(t, "    - type: cpu\n", "    - type: cpu\n      name: x\n"), "name is required for type custom and forbidden otherwise", "spec.metrics[1].name"},
-		{"no metrics", strings.Split(good, "  metrics:\n")[0] + "  metrics: []\n", "spec.metrics", "spec.metrics"},
-		{"target kind other than CloneSet", mutate(t, "targetRef: {name: srs-edge}", "targetRef: {name: srs-edge, kind: Deployment}"), "spec.targetRef.kind", "spec.targetRef.kind"},
-		{"drain timeout over a day", good + "  tombstone: {drainTimeout: 48h}\n", "drainTimeout must be between 0s and 24h", "spec.tombstone.drainTimeout"},
-		{"unknown eviction action", good + "  tombstone: {evictionAction: kill}\n", "spec.tombstone.evictionAction", "spec.tombstone.evictionAction"},
-		{"sync period too short", good + "  syncPeriod: 100ms\n", "syncPeriod must be between 1s and 10m", "spec.syncPeriod"},
-		{"rate policy with zero value", good + "  behavior:\n    scaleUp:\n      policies: [{type: Pods, value: 0, periodSeconds: 15}]\n", "spec.behavior.scaleUp.policies[0].value", "spec.behavior.scaleUp.policies[0].value"},
-		{"unknown select policy", good + "  behavior:\n    scaleDown: {selectPolicy: Fastest}\n", "spec.behavior.scaleDown.selectPolicy", "spec.behavior.scaleDown.selectPolicy"},
-		{"unknown metrics source", good + "  metricsSource: {type: graphite}\n", "spec.metricsSource.type", "spec.metricsSource.type"},
-		{"sample age of a week", good + "  metricsSource: {maxSampleAge: 168h}\n", "maxSampleAge must be between 1s and 1h", "spec.metricsSource.maxSampleAge"},
-		{"prometheus address without a scheme", good + "  metricsSource: {prometheus: {address: prometheus:9090}}\n", "spec.metricsSource.prometheus.address", "spec.metricsSource.prometheus.address"},
-		{"SRS port out of range", good + "  metricsSource: {srs: {port: 70000}}\n", "spec.metricsSource.srs.port", "spec.metricsSource.srs.port"},
-		{"fixed fallback without replicas", good + "  fallback: {action: fixed}\n", "fallback action fixed needs replicas", "spec.fallback.replicas"},
-		{"zero failure threshold", good + "  fallback: {failureThreshold: 0}\n", "spec.fallback.failureThreshold", "spec.fallback.failureThreshold"},
-		{"prediction horizon of a day", good + "  prediction: {enabled: true, horizon: 24h}\n", "horizon must be between 1m and 2h", "spec.prediction.horizon"},
-		{"prediction margin of 500%", good + "  prediction: {enabled: true, marginPercent: 500}\n", "spec.prediction.marginPercent", "spec.prediction.marginPercent"},
-		{"tolerance above 100%", good + "  behavior:\n    scaleDown: {tolerancePercent: 150}\n", "spec.behavior.scaleDown.tolerancePercent", "spec.behavior.scaleDown.tolerancePercent"},
+		{"the sample policy is valid", good, ""},
+		{"a full prediction block is valid", good + "  prediction: {enabled: true, horizon: 15m, history: 168h, season: 24h, marginPercent: 15}\n", ""},
+		{"a full metrics source and fallback are valid", good + "  metricsSource:\n    type: prometheus\n    maxSampleAge: 90s\n    prometheus: {address: https://thanos.monitoring:9090, podLabel: pod_name, queries: {pullStreams: 'sum by (pod) (srs_clients{namespace=\"$namespace\"})'}, bearerTokenSecretRef: {name: prom, key: token}}\n  fallback: {failureThreshold: 5, action: fixed, replicas: 8}\n", ""},
+		{"durations in every Go spelling are valid", good + "  syncPeriod: 1m30s\n  tombstone: {drainTimeout: .5h}\n  metricsSource: {maxSampleAge: 90000ms}\n  prediction: {horizon: 1.5h, history: 672h, season: '0'}\n", ""},
+		{"min above max", mutate(t, "minReplicas: 2", "minReplicas: 80"),
+			"spec.minReplicas: must not exceed maxReplicas (50)"},
+		{"zero max", mutate(t, "maxReplicas: 50", "maxReplicas: 0"),
+			"spec.maxReplicas: must be at least 1 (got 0)"},
+		{"no max", mutate(t, "  maxReplicas: 50\n", ""),
+			"spec.maxReplicas: is required"},
+		{"the same metric twice", mutate(t, "    - type: cpu\n", "    - type: pullStreams\n      target: {averageValue: \"9\"}\n    - type: cpu\n"),
+			"spec.metrics: pullStreams appears more than once; each metric may appear only once (custom metrics once per name)"},
+		{"the same custom metric twice", good + "    - type: custom\n      name: rtc_sessions\n      target: {averageValue: \"1\"}\n",
+			"spec.metrics: custom/rtc_sessions appears more than once; each metric may appear only once (custom metrics once per name)"},
+		{"unknown metric type", mutate(t, "type: pullStreams", "type: viewers"),
+			`spec.metrics[0].type: must be one of "bandwidth", "packetsPerSecond", "pushStreams", "pullStreams", "cpu", "memory", "custom" (got "viewers")`},
+		{"a streams metric with a utilization target", mutate(t, `target: {averageValue: "80"}`, "target: {averageUtilization: 80}"),
+			"spec.metrics[0].target: pullStreams takes target.averageValue, a per-pod value"},
+		{"cpu with a value target", mutate(t, "target: {averageUtilization: 70}", "target: {averageValue: 70}"),
+			"spec.metrics[1].target: cpu takes target.averageUtilization, a percentage of the request"},
+		{"both targets", mutate(t, `target: {averageValue: "80"}`, `target: {averageValue: "80", averageUtilization: 5}`),
+			"spec.metrics[0].target: set exactly one of averageValue and averageUtilization"},
+		{"no target", mutate(t, "      target: {averageValue: \"80\"}\n", ""),
+			"spec.metrics[0].target: is required"},
+		{"zero per-pod target", mutate(t, `averageValue: "80"`, `averageValue: "0"`),
+			"spec.metrics[0].target.averageValue: must be greater than zero"},
+		{"negative per-pod target", mutate(t, `averageValue: "80"`, `averageValue: "-5"`),
+			"spec.metrics[0].target.averageValue: must be greater than zero"},
+		{"a per-pod target that is not a quantity", mutate(t, `averageValue: "80"`, `averageValue: "lots"`),
+			`spec.metrics[0].target.averageValue: must be a quantity such as 80, 500m, 2.5M or 1Gi (got "lots")`},
+		{"custom metric without a name", mutate(t, "      name: rtc_sessions\n", ""),
+			"spec.metrics[2].name: a custom metric needs a name"},
+		{"a name on a built-in metric", mutate(t, "    - type: cpu\n", "    - type: cpu\n      name: x\n"),
+			"spec.metrics[1].name: only custom metrics have a name"},
+		{"no metrics", strings.Split(good, "  metrics:\n")[0] + "  metrics: []\n",
+			"spec.metrics: must have at least 1 item (got 0)"},
+		{"eleven metrics", good + strings.Repeat("    - type: custom\n      name: m\n      target: {averageValue: \"1\"}\n", 8),
+			"spec.metrics: must have at most 10 items (got 11)"},
+		{"target kind other than CloneSet", mutate(t, "targetRef: {name: srs-edge}", "targetRef: {name: srs-edge, kind: Deployment}"),
+			`spec.targetRef.kind: must be one of "CloneSet" (got "Deployment")`},
+		{"a misspelt field", mutate(t, "minReplicas: 2", "minReplica: 2"),
+			"spec.minReplica: unknown field (did you mean minReplicas?)"},
+		{"a misspelt field deep down", good + "  tombstone: {drainTimout: 10m}\n",
+			"spec.tombstone.drainTimout: unknown field (did you mean drainTimeout?)"},
+		{"a word for a number", mutate(t, "maxReplicas: 50", "maxReplicas: fifty"),
+			"spec.maxReplicas: must be an integer, not a string"},
+		{"a number too large", mutate(t, "maxReplicas: 50", "maxReplicas: 3000000000"),
+			"spec.maxReplicas: must be a whole number that fits in 32 bits"},
+		{"drain timeout over a day", good + "  tombstone: {drainTimeout: 48h}\n",
+			`spec.tombstone.drainTimeout: must be a duration between 0s and 24h, such as 30m or 1h30m (got "48h")`},
+		{"a duration in words", good + "  tombstone: {drainTimeout: 10 minutes}\n",
+			`spec.tombstone.drainTimeout: must be a duration between 0s and 24h, such as 30m or 1h30m (got "10 minutes")`},
+		{"unknown eviction action", good + "  tombstone: {evictionAction: kill}\n",
+			`spec.tombstone.evictionAction: must be one of "none", "srsKick", "httpHook" (got "kill")`},
+		{"sync period too short", good + "  syncPeriod: 100ms\n",
+			`spec.syncPeriod: must be a duration between 1s and 10m, such as 15s or 1m (got "100ms")`},
+		{"sync period beyond any duration", good + "  syncPeriod: 9999999999999h\n",
+			"spec.syncPeriod: must be a duration between 1s and 10m, such as 15s or 1m"},
+		{"rate policy with zero value", good + "  behavior:\n    scaleUp:\n      policies: [{type: Pods, value: 0, periodSeconds: 15}]\n",
+			"spec.behavior.scaleUp.policies[0].value: must be at least 1 (got 0)"},
+		{"unknown select policy", good + "  behavior:\n    scaleDown: {selectPolicy: Fastest}\n",
+			`spec.behavior.scaleDown.selectPolicy: must be one of "Max", "Min", "Disabled" (got "Fastest")`},
+		{"unknown metrics source", good + "  metricsSource: {type: graphite}\n",
+			`spec.metricsSource.type: must be one of "prometheus", "srs", "metricsAPI", "annotations" (got "graphite")`},
+		{"sample age of a week", good + "  metricsSource: {maxSampleAge: 168h}\n",
+			`spec.metricsSource.maxSampleAge: must be a duration between 1s and 1h, such as 90s or 2m (got "168h")`},
+		{"prometheus address without a scheme", good + "  metricsSource: {prometheus: {address: prometheus:9090}}\n",
+			`spec.metricsSource.prometheus.address: must start with http:// or https:// (got "prometheus:9090")`},
+		{"SRS port out of range", good + "  metricsSource: {srs: {port: 70000}}\n",
+			"spec.metricsSource.srs.port: must be at most 65535 (got 70000)"},
+		{"fixed fallback without replicas", good + "  fallback: {action: fixed}\n",
+			"spec.fallback.replicas: action fixed needs replicas"},
+		{"zero failure threshold", good + "  fallback: {failureThreshold: 0}\n",
+			"spec.fallback.failureThreshold: must be at least 1 (got 0)"},
+		{"prediction horizon of a day", good + "  prediction: {enabled: true, horizon: 24h}\n",
+			`spec.prediction.horizon: must be a duration between 1m and 2h, such as 5m or 15m (got "24h")`},
+		{"prediction margin of 500%", good + "  prediction: {enabled: true, marginPercent: 500}\n",
+			"spec.prediction.marginPercent: must be at most 200 (got 500)"},
+		{"tolerance above 100%", good + "  behavior:\n    scaleDown: {tolerancePercent: 150}\n",
+			"spec.behavior.scaleDown.tolerancePercent: must be at most 100 (got 150)"},
+		{"another API group", mutate(t, "streamscaler.io/v1alpha1", "autoscaling/v2"),
+			`apiVersion: must be one of "streamscaler.io/v1alpha1" (got "autoscaling/v2")`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc := c.doc // one document per case
-			_, errs, err := v.ValidateJSON(context.Background(), []byte(doc))
+			p, _, errs, err := v.Policy(context.Background(), []byte(c.doc))
 			if err != nil {
 				t.Fatal(err)
 			}
-			crdOut := errs.ToAggregate()
-			switch {
-			case c.crdMsg == "" && crdOut != nil:
-				t.Fatalf("the API server would reject a good policy: %v", crdOut)
-			case c.crdMsg != "" && (crdOut == nil || !strings.Contains(crdOut.Error(), c.crdMsg)):
-				t.Fatalf("the API server would say %v, want a message with %q", crdOut, c.crdMsg)
+			var problems []string
+			for _, e := range errs {
+				if e.Detail != RulesNotChecked { // the API server's note, not a problem
+					problems = append(problems, Describe(e))
+				}
 			}
-			var p v1alpha1.ScalingPolicy
-			if err := yaml.Unmarshal([]byte(doc), &p); err != nil {
-				t.Fatal(err)
-			}
-			goOut := p.Spec.Validate().ToAggregate()
 			switch {
-			case c.goPath == "" && goOut != nil:
-				t.Fatalf("Validate rejects a good policy: %v", goOut)
-			case c.goPath != "" && (goOut == nil || !strings.Contains(goOut.Error(), c.goPath)):
-				t.Fatalf("Validate says %v, want an error at %q", goOut, c.goPath)
+			case c.want == "" && (len(errs) > 0 || p == nil):
+				t.Fatalf("a good policy is rejected: %v", errs)
+			case c.want != "" && p != nil:
+				t.Fatal("a bad policy is accepted")
+			case c.want != "" && (len(problems) != 1 || problems[0] != c.want):
+				t.Fatalf("problems:\n  %s\nwant exactly:\n  %s", strings.Join(problems, "\n  "), c.want)
 			}
 		})
 	}
