@@ -143,8 +143,8 @@ func testScalingPolicyValidation(t *testing.T, c *testcluster.Cluster) {
 		t.Fatalf("creating a valid ScalingPolicy: %v", err)
 	}
 	err := c.Client.Create(ctx, policy("inverted", 5, 2))
-	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "minReplicas must not exceed maxReplicas") {
-		t.Fatalf("creating a ScalingPolicy with minReplicas 5 > maxReplicas 2: got %v, want an Invalid error saying minReplicas must not exceed maxReplicas", err)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.minReplicas") || !strings.Contains(err.Error(), "must not exceed maxReplicas (2)") {
+		t.Fatalf("creating a ScalingPolicy with minReplicas 5 > maxReplicas 2: got %v, want an Invalid error on spec.minReplicas saying it must not exceed maxReplicas (2)", err)
 	}
 }
 
