@@ -13,17 +13,17 @@ func TestParseRecordedResponses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// cpu_percent 0.4375 and mem_percent 0.0234375 (= 196608 / 8388608 kB) in the file.
-		if s.cpu == nil || *s.cpu != 43.75 || s.memory == nil || *s.memory != 2.34375 {
+		// cpu_percent 0.44 and mem_percent 0.02 (196608 / 8388608 kB, printed with two decimals as SRS does) in the file.
+		if s.cpu == nil || *s.cpu != 44 || s.memory == nil || *s.memory != 2 {
 			t.Fatalf("cpu %v memory %v", deref(s.cpu), deref(s.memory))
 		}
 	})
-	t.Run("streams of SRS 7: one rate per stream, total kept", func(t *testing.T) {
+	t.Run("streams of SRS 7: one rate per stream, no total", func(t *testing.T) {
 		p, err := parseStreams(recorded(t, "streams.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := page[stream]{items: []stream{{"vid-2r7o3b1", 2560 + 7680}, {"vid-5k0w1q8", 1536 + 1536}, {"vid-9a4j6h3", 12}}, total: 3}
+		want := page[stream]{items: []stream{{"vid-2r7o3b1", 2560 + 7680}, {"vid-5k0w1q8", 1536 + 1536}, {"vid-9a4j6h3", 12}}, total: -1}
 		if !reflect.DeepEqual(p, want) {
 			t.Fatalf("got %+v, want %+v", p, want)
 		}
@@ -51,7 +51,7 @@ func TestParseRecordedResponses(t *testing.T) {
 				players = append(players, c.id)
 			}
 		}
-		if p.total != 7 || !reflect.DeepEqual(pubs, []string{"1f3a9k2d", "c8v2n5t0"}) || len(players) != 5 {
+		if p.total != -1 || !reflect.DeepEqual(pubs, []string{"1f3a9k2d", "c8v2n5t0"}) || len(players) != 5 {
 			t.Fatalf("total %d publishers %v players %v", p.total, pubs, players)
 		}
 	})
@@ -67,6 +67,26 @@ func TestParseRecordedResponses(t *testing.T) {
 	})
 	t.Run("kick answers", func(t *testing.T) {
 		for file, want := range map[string]int64{"kick_ok.json": 0, "kick_not_found.json": codeClientNotFound, "errors.json": 100} {
+			if code, err := parseCode(recorded(t, file)); err != nil || code != want {
+				t.Errorf("%s: code %d, err %v; want %d", file, code, err, want)
+			}
+		}
+	})
+	t.Run("a real SRS 7.0.18: one publisher, two players, 385+787 kbps, ratios printed with two decimals", func(t *testing.T) {
+		sum, err := parseSummaries(recorded(t, "real-7.0.18/summaries.json"))
+		if err != nil || sum.cpu == nil || *sum.cpu != 0 || sum.memory == nil || *sum.memory != 0 {
+			t.Fatalf("summaries: cpu %v memory %v, %v; want 0 and 0 (0.00 in the file)", deref(sum.cpu), deref(sum.memory), err)
+		}
+		streams, err := parseStreams(recorded(t, "real-7.0.18/streams.json"))
+		if want := (page[stream]{items: []stream{{"vid-387u441", 385 + 787}}, total: -1}); err != nil || !reflect.DeepEqual(streams, want) {
+			t.Fatalf("streams: got %+v, %v; want %+v", streams, err, want)
+		}
+		clients, err := parseClients(recorded(t, "real-7.0.18/clients.json"))
+		want := page[client]{items: []client{{"052bpp10", true}, {"90g9x39y", false}, {"9141r09h", false}}, total: -1}
+		if err != nil || !reflect.DeepEqual(clients, want) {
+			t.Fatalf("clients: got %+v, %v; want %+v", clients, err, want)
+		}
+		for file, want := range map[string]int64{"real-7.0.18/kick_ok.json": 0, "real-7.0.18/kick_not_found.json": codeClientNotFound} {
 			if code, err := parseCode(recorded(t, file)); err != nil || code != want {
 				t.Errorf("%s: code %d, err %v; want %d", file, code, err, want)
 			}
@@ -98,16 +118,16 @@ func TestParseRejects(t *testing.T) {
 		{"no code", `{"data":{"self":{"cpu_percent":0.1}}}`, summariesErr, ErrBadResponse},
 		{"code as a string", `{"code":"0","data":{}}`, summariesErr, ErrBadResponse},
 		{"summaries without data", `{"code":0}`, summariesErr, ErrBadResponse},
-		{"negative cpu", strings.Replace(summaries, `"cpu_percent": 0.4375`, `"cpu_percent": -0.4375`, 1), summariesErr, ErrBadResponse},
-		{"memory that overflows in percent", strings.Replace(summaries, `"mem_percent": 0.0234375`, `"mem_percent": 1e307`, 1), summariesErr, ErrBadResponse},
-		{"a number beyond float64", strings.Replace(summaries, `"cpu_percent": 0.4375`, `"cpu_percent": 1e400`, 1), summariesErr, ErrBadResponse},
-		{"NaN", strings.Replace(summaries, `"cpu_percent": 0.4375`, `"cpu_percent": NaN`, 1), summariesErr, ErrBadResponse},
+		{"negative cpu", strings.Replace(summaries, `"cpu_percent": 0.44`, `"cpu_percent": -0.44`, 1), summariesErr, ErrBadResponse},
+		{"memory that overflows in percent", strings.Replace(summaries, `"mem_percent": 0.02`, `"mem_percent": 1e307`, 1), summariesErr, ErrBadResponse},
+		{"a number beyond float64", strings.Replace(summaries, `"cpu_percent": 0.44`, `"cpu_percent": 1e400`, 1), summariesErr, ErrBadResponse},
+		{"NaN", strings.Replace(summaries, `"cpu_percent": 0.44`, `"cpu_percent": NaN`, 1), summariesErr, ErrBadResponse},
 		{"negative kbps", strings.Replace(streams, `"recv_30s": 2560`, `"recv_30s": -2560`, 1), streamsErr, ErrBadResponse},
 		{"stream without kbps", `{"code":0,"streams":[{"id":"a"}]}`, streamsErr, ErrBadResponse},
 		{"stream with half a kbps", `{"code":0,"streams":[{"id":"a","kbps":{"recv_30s":1}}]}`, streamsErr, ErrBadResponse},
 		{"kbps that overflow when added", `{"code":0,"streams":[{"id":"a","kbps":{"recv_30s":1.7e308,"send_30s":1.7e308}}]}`, streamsErr, ErrBadResponse},
 		{"no streams key", `{"code":0}`, streamsErr, ErrBadResponse},
-		{"negative total", strings.Replace(clients, `"total": 7`, `"total": -7`, 1), clientsErr, ErrBadResponse},
+		{"negative total", strings.Replace(clients, `"code": 0,`, `"code": 0, "total": -7,`, 1), clientsErr, ErrBadResponse},
 		{"client without id", `{"code":0,"clients":[{"publish":true}]}`, clientsErr, ErrBadResponse},
 		{"client id that is an object", `{"code":0,"clients":[{"id":{"x":1},"publish":true}]}`, clientsErr, ErrBadResponse},
 		{"client neither publisher nor player", `{"code":0,"clients":[{"id":"a"}]}`, clientsErr, ErrBadResponse},

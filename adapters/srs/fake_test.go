@@ -28,10 +28,11 @@ func recorded(t testing.TB, name string) []byte {
 	return b
 }
 
-// fakeSRS answers like an SRS 7 HTTP API from the recorded responses: the lists are
-// paged exactly as SrsStatistic::dumps_clients does (start, then count entries, count
-// at least 1) and carry total. v6 pages like SRS 4-6 instead (count at least 10, no
-// total); ignorePaging answers the whole list every time, like SRS 3's streams.
+// fakeSRS answers from the responses in testdata/srs. By default its lists are paged as
+// SRS 7's develop source reads (start, then count entries, count at least 1) and carry a
+// total it adds itself. v6 pages like SRS 4-6 and the recorded SRS 7.0.18 instead (count
+// at least 10, no total: testdata/srs/real-7.0.18); ignorePaging answers the whole list
+// every time, like SRS 3's streams.
 type fakeSRS struct {
 	summaries    []byte
 	streams      recordedList

@@ -23,15 +23,15 @@ import (
 var allKeys = []string{"bandwidth", "packetsPerSecond", "pushStreams", "pullStreams", "cpu", "memory", "custom/viewers"}
 
 // goodSamples are the recorded responses read by hand: summaries self.cpu_percent
-// 0.4375 and mem_percent 0.0234375; streams kbps 2560+7680, 1536+1536 and 0+12; clients
+// 0.44 and mem_percent 0.02; streams kbps 2560+7680, 1536+1536 and 0+12; clients
 // with publish true twice and false five times. packetsPerSecond and custom/* are
 // absent: SRS does not report them.
 var goodSamples = map[string]float64{
 	"bandwidth":   (2560 + 7680 + 1536 + 1536 + 0 + 12) * 1000,
 	"pushStreams": 2,
 	"pullStreams": 5,
-	"cpu":         43.75,
-	"memory":      2.34375,
+	"cpu":         44,
+	"memory":      2,
 }
 
 var now = time.Date(2026, 7, 1, 20, 0, 0, 0, time.UTC)
@@ -116,7 +116,7 @@ func TestSamplesKeepTheGoodPodsWhenOthersFail(t *testing.T) {
 		{"a pod answering HTTP 503", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "overloaded", http.StatusServiceUnavailable)
 		}), "answered 503", ErrStatus},
-		{"a pod reporting a negative cpu", answering(strings.Replace(summaries, `"cpu_percent": 0.4375`, `"cpu_percent": -0.4375`, 1)), "data.self.cpu_percent is -0.4375", ErrBadResponse},
+		{"a pod reporting a negative cpu", answering(strings.Replace(summaries, `"cpu_percent": 0.44`, `"cpu_percent": -0.44`, 1)), "data.self.cpu_percent is -0.44", ErrBadResponse},
 		{"a pod whose summaries are fine but whose streams are not", func() http.Handler {
 			f := newFakeSRS(t)
 			f.streams = splitList(t, []byte(strings.Replace(streams, `"send_30s": 12`, `"send_30s": -12`, 1)), "streams")
@@ -211,7 +211,7 @@ func TestSamplesReadOnlyWhatIsAsked(t *testing.T) {
 		gets []string
 		want map[string]float64
 	}{
-		{"cpu and memory come from the summaries alone", []string{"cpu", "memory"}, []string{"/api/v1/summaries"}, map[string]float64{"cpu": 43.75, "memory": 2.34375}},
+		{"cpu and memory come from the summaries alone", []string{"cpu", "memory"}, []string{"/api/v1/summaries"}, map[string]float64{"cpu": 44, "memory": 2}},
 		{"bandwidth from the streams alone", []string{"bandwidth"}, []string{"/api/v1/streams/?start=0&count=1000"}, map[string]float64{"bandwidth": 13324000}},
 		{"players from the clients alone", []string{"pullStreams"}, []string{"/api/v1/clients/?start=0&count=1000"}, map[string]float64{"pullStreams": 5}},
 		{"nothing SRS reports: no request at all", []string{"packetsPerSecond", "custom/viewers"}, nil, map[string]float64{}},
@@ -285,10 +285,10 @@ func TestSamplesPageThroughTheLists(t *testing.T) {
 		setup func(*fakeSRS)
 		gets  []string
 	}{
-		{"SRS 7 reports the total: three pages of three", func(*fakeSRS) {}, []string{
+		{"SRS 7 develop (from its source) reports the total: three pages of three", func(*fakeSRS) {}, []string{
 			"/api/v1/clients/?start=0&count=3", "/api/v1/clients/?start=3&count=3", "/api/v1/clients/?start=6&count=3",
 		}},
-		{"SRS 4-6 raise the count to 10 and report no total", func(f *fakeSRS) { f.v6 = true }, []string{
+		{"SRS 4-6 and the recorded 7.0.18 raise the count to 10 and report no total", func(f *fakeSRS) { f.v6 = true }, []string{
 			"/api/v1/clients/?start=0&count=3", "/api/v1/clients/?start=7&count=3",
 		}},
 		{"an SRS that ignores paging is read once and its repeat spotted", func(f *fakeSRS) { f.v6, f.ignorePaging = true, true }, []string{

@@ -258,3 +258,25 @@ func TestRunRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestSessionsAreTheReplayedArrivals(t *testing.T) {
+	d := Demand{Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Step: 5 * time.Second, Streams: []float64{50, 60, 80, 80, 40}}
+	p := Profile{SessionMeanSeconds: 60, Seed: 7}
+	got, err := Sessions(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := arrivals(d, p.WithDefaults())
+	if len(got) != len(w.streams) || len(got) < 50 {
+		t.Fatalf("%d sessions, the replay has %d (want at least the 50 up at the start)", len(got), len(w.streams))
+	}
+	for i, s := range got {
+		ws := w.streams[i]
+		if s.Start != ws.start || s.End != ws.end || s.BitrateBps != ws.bitrate || s.Publish != ws.push || s.End <= s.Start {
+			t.Fatalf("session %d is %+v, the replay's %+v", i, s, ws)
+		}
+	}
+	if _, err := Sessions(Demand{Step: time.Second}, p); err == nil {
+		t.Fatal("an empty demand gave sessions")
+	}
+}

@@ -122,3 +122,31 @@ func arrivals(d Demand, p Profile) workload {
 	}
 	return w
 }
+
+// Session is one client session of a replay: up from step Start to step End
+// (exclusive), counted from the demand's Start.
+type Session struct {
+	Start, End int
+	BitrateBps float64
+	// Publish is true for a publisher, false for a player.
+	Publish bool
+}
+
+// Sessions draws the client sessions whose concurrency follows d under p (defaults
+// filled in): the same seeded arrivals and log-normal lengths every policy replays, in
+// start order, for callers that dispatch them themselves (the demo's players).
+func Sessions(d Demand, p Profile) ([]Session, error) {
+	p = p.WithDefaults()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Step <= 0 || len(d.Streams) == 0 {
+		return nil, fmt.Errorf("drawing sessions: demand of %d steps of %s", len(d.Streams), d.Step)
+	}
+	w := arrivals(d, p)
+	out := make([]Session, len(w.streams))
+	for i, s := range w.streams {
+		out[i] = Session{Start: s.start, End: s.end, BitrateBps: s.bitrate, Publish: s.push}
+	}
+	return out, nil
+}
