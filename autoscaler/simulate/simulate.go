@@ -34,6 +34,9 @@ type Series struct {
 	start time.Time
 }
 
+// Add appends one sample at t (the demo records its live run with it).
+func (s *Series) Add(t time.Time, demand, capacity, pods float64) { s.add(t, demand, capacity, pods) }
+
 func (s *Series) add(t time.Time, demand, capacity, pods float64) {
 	if s.start.IsZero() {
 		s.start = t
@@ -171,6 +174,13 @@ func predictiveSetup(spec *v1alpha1.ScalingPolicySpec, p Profile) (*v1alpha1.Sca
 }
 
 // initialPods is where the dynamic policies start: room for the first demand at 75% of capacity.
+// InitialPods is the fleet the dynamic policies start a replay with; the demo starts its
+// CloneSet at the same size.
+func InitialPods(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) int {
+	w := arrivals(d, p.WithDefaults())
+	return initialPods(&w, spec, p.WithDefaults())
+}
+
 func initialPods(w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile) int {
 	n := int(math.Ceil(float64(w.offered[0]) / (0.75 * float64(p.PodCapacityStreams))))
 	return int(max(spec.Min(), min(int32(n), spec.MaxReplicas)))

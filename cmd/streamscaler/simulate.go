@@ -54,52 +54,57 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 	if fl.format != "table" && fl.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", fl.format)
 	}
-	pf, err := policyfile.Load(fl.policy)
+	rp, err := loadReplay(fl, changed)
 	if err != nil {
 		return err
+	}
+	rep, err := simulate.Run(rp.demand, &rp.file.Policy.Spec, rp.profile)
+	if err != nil {
+		return err
+	}
+	return writeReport(out, fl, rp, rep, nil)
+}
+
+// replay is a trace and a policy file ready to replay.
+type replay struct {
+	file    *policyfile.File
+	profile simulate.Profile
+	column  string
+	demand  simulate.Demand
+}
+
+// loadReplay reads the policy file (with its SimulationProfile) and the trace window the
+// flags name, and puts the trace on the profile's step.
+func loadReplay(fl simulateFlags, changed func(string) bool) (*replay, error) {
+	pf, err := policyfile.Load(fl.policy)
+	if err != nil {
+		return nil, err
 	}
 	var prof simulate.Profile
 	if raw, ok := pf.Others["SimulationProfile"]; ok {
 		if prof, err = simulate.ParseProfile(raw); err != nil {
-			return fmt.Errorf("policy file %s: %w", fl.policy, err)
+			return nil, fmt.Errorf("policy file %s: %w", fl.policy, err)
 		}
 	}
 	if changed("peak-streams") {
 		if !(fl.peakStreams > 0) {
-			return fmt.Errorf("--peak-streams %v: must be greater than zero", fl.peakStreams)
+			return nil, fmt.Errorf("--peak-streams %v: must be greater than zero", fl.peakStreams)
 		}
 		prof.PeakStreams = fl.peakStreams
 	}
 	if changed("seed") {
 		if fl.seed == 0 {
-			return fmt.Errorf("--seed 0: must be greater than zero")
+			return nil, fmt.Errorf("--seed 0: must be greater than zero")
 		}
 		prof.Seed = fl.seed
 	}
 	prof = prof.WithDefaults()
 	if err := prof.Validate(); err != nil {
-		return fmt.Errorf("policy file %s: %w", fl.policy, err)
+		return nil, fmt.Errorf("policy file %s: %w", fl.policy, err)
 	}
-	series, err := trace.Load(fl.trace, trace.Options{Column: fl.column, TimeColumn: fl.timeColumn})
+	series, err := loadWindow(fl)
 	if err != nil {
-		return err
-	}
-	var from, to time.Time
-	if fl.from != "" {
-		if from, err = time.Parse(time.RFC3339, fl.from); err != nil {
-			return fmt.Errorf("--from %q: want RFC3339 such as 1998-06-10T00:00:00Z: %w", fl.from, err)
-		}
-	}
-	if fl.to != "" {
-		if to, err = time.Parse(time.RFC3339, fl.to); err != nil {
-			return fmt.Errorf("--to %q: want RFC3339 such as 1998-07-13T00:00:00Z: %w", fl.to, err)
-		}
-	}
-	if !from.IsZero() || !to.IsZero() {
-		series = series.Window(from, to)
-	}
-	if len(series.Points) < 2 {
-		return fmt.Errorf("trace %s: fewer than 2 points between --from and --to", fl.trace)
+		return nil, err
 	}
 	times := make([]time.Time, len(series.Points))
 	values := make([]float64, len(series.Points))
@@ -108,12 +113,40 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 	}
 	demand, err := simulate.Resample(times, values, time.Duration(prof.StepSeconds)*time.Second, prof.PeakStreams)
 	if err != nil {
-		return fmt.Errorf("trace %s: %w", fl.trace, err)
+		return nil, fmt.Errorf("trace %s: %w", fl.trace, err)
 	}
-	rep, err := simulate.Run(demand, &pf.Policy.Spec, prof)
+	return &replay{file: pf, profile: prof, column: series.Column, demand: demand}, nil
+}
+
+// loadWindow reads the trace between --from and --to.
+func loadWindow(fl simulateFlags) (*trace.Series, error) {
+	series, err := trace.Load(fl.trace, trace.Options{Column: fl.column, TimeColumn: fl.timeColumn})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var from, to time.Time
+	if fl.from != "" {
+		if from, err = time.Parse(time.RFC3339, fl.from); err != nil {
+			return nil, fmt.Errorf("--from %q: want RFC3339 such as 1998-06-10T00:00:00Z: %w", fl.from, err)
+		}
+	}
+	if fl.to != "" {
+		if to, err = time.Parse(time.RFC3339, fl.to); err != nil {
+			return nil, fmt.Errorf("--to %q: want RFC3339 such as 1998-07-13T00:00:00Z: %w", fl.to, err)
+		}
+	}
+	if !from.IsZero() || !to.IsZero() {
+		series = series.Window(from, to)
+	}
+	if len(series.Points) < 2 {
+		return nil, fmt.Errorf("trace %s: fewer than 2 points between --from and --to", fl.trace)
+	}
+	return series, nil
+}
+
+// writeReport prints the report as a table or JSON, with extra fields beside it in JSON,
+// and draws the plot when asked.
+func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Report, extra any) error {
 	if fl.plotPath != "" {
 		if err := plot.WritePNG(fl.plotPath, panels(rep), 0, 0); err != nil {
 			return fmt.Errorf("drawing %s: %w", fl.plotPath, err)
@@ -127,10 +160,11 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 			Column string `json:"column"`
 			Policy string `json:"policy"`
 			*simulate.Report
-		}{fl.trace, series.Column, fl.policy, rep})
+			Extra any `json:"live,omitempty"`
+		}{fl.trace, rp.column, fl.policy, rep, extra})
 	}
 	fmt.Fprintf(out, "trace %s (%s), %s to %s, %d steps of %ds, %d streams offered, peak %d concurrent\n\n",
-		fl.trace, series.Column, rep.Start.Format(time.RFC3339), rep.End.Format(time.RFC3339), rep.Steps, rep.Profile.StepSeconds, rep.Streams, rep.PeakOffered)
+		fl.trace, rp.column, rep.Start.Format(time.RFC3339), rep.End.Format(time.RFC3339), rep.Steps, rep.Profile.StepSeconds, rep.Streams, rep.PeakOffered)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "policy\tpod-hours\tvs oracle\toverload-s\trejected\tevicted\tlost\tscale events\tpeak pods\tutilization\t")
 	for _, r := range rep.Results {

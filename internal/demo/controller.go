@@ -1,0 +1,159 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+)
+
+// controllerProcess is the real `streamscaler controller` binary, run as a subprocess
+// against the demo cluster; it can be killed and restarted (chaos).
+type controllerProcess struct {
+	binary, kubeconfig, source, dir string
+	metricsPort, probePort          int
+
+	cmd      *exec.Cmd
+	done     chan error
+	starts   int
+	cpu      time.Duration // user+system of the runs that ended
+	peakRSS  int64         // bytes, the most of any run
+	requests float64       // client requests and passes of runs that ended
+	passes   float64
+}
+
+func newControllerProcess(binary, kubeconfig, source, dir string) (*controllerProcess, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	return &controllerProcess{binary: binary, kubeconfig: kubeconfig, source: source, dir: dir, metricsPort: ports[0], probePort: ports[1]}, nil
+}
+
+// start runs the controller; its log goes to controller-N.log in the work folder.
+func (c *controllerProcess) start() error {
+	c.starts++
+	log, err := os.Create(filepath.Join(c.dir, fmt.Sprintf("controller-%d.log", c.starts)))
+	if err != nil {
+		return fmt.Errorf("creating the controller's log: %w", err)
+	}
+	c.cmd = exec.Command(c.binary, "controller", "--kubeconfig", c.kubeconfig, "--leader-elect=false",
+		"--metrics-source", c.source, "--external-metrics-port", "0",
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(c.metricsPort),
+		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(c.probePort),
+		"--srs-timeout", "1s", "--log-development")
+	c.cmd.Stdout, c.cmd.Stderr = log, log
+	if err := c.cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("starting %s controller: %w", c.binary, err)
+	}
+	c.done = make(chan error, 1)
+	go func() { c.done <- c.cmd.Wait(); log.Close() }()
+	return nil
+}
+
+// alive reports a controller that exited on its own.
+func (c *controllerProcess) alive() error {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return fmt.Errorf("the controller exited: %v (log in %s)", err, c.dir)
+	default:
+		return nil
+	}
+}
+
+// stop ends the running controller with sig (SIGTERM to stop, SIGKILL for chaos) and
+// adds its CPU time, peak memory and API request figures to the totals.
+func (c *controllerProcess) stop(sig syscall.Signal) {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	if sig != syscall.SIGKILL {
+		c.scrape()
+	}
+	_ = c.cmd.Process.Signal(sig)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	if st := c.cmd.ProcessState; st != nil {
+		c.cpu += st.UserTime() + st.SystemTime()
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			c.peakRSS = max(c.peakRSS, ru.Maxrss*1024)
+		}
+	}
+	c.cmd = nil
+}
+
+// scrape reads the controller's own metrics: API requests its client made and the
+// policy passes it ran.
+func (c *controllerProcess) scrape() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(c.metricsPort)+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	var parser expfmt.TextParser
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return
+	}
+	sum := func(name, label, value string) float64 {
+		total := 0.0
+		f := families[name]
+		if f == nil {
+			return 0
+		}
+		for _, m := range f.GetMetric() {
+			match := label == ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					match = true
+				}
+			}
+			if match && m.GetCounter() != nil {
+				total += m.GetCounter().GetValue()
+			}
+		}
+		return total
+	}
+	c.requests += sum("rest_client_requests_total", "", "")
+	c.passes += sum("controller_runtime_reconcile_total", "controller", "scalingpolicy")
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("finding a free port: %w", err))
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

@@ -1,0 +1,369 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler/simulate"
+	"github.com/streamscaler/streamscaler/internal/democluster"
+	"github.com/streamscaler/streamscaler/internal/demo/players"
+	"github.com/streamscaler/streamscaler/internal/demo/srsemu"
+)
+
+// Config is one demo run.
+type Config struct {
+	// Demand is the trace to replay, in trace time; Profile its simulation profile.
+	Demand  simulate.Demand
+	Profile simulate.Profile
+	// Policy is the ScalingPolicy as written (trace time); the demo compresses it.
+	Policy *v1alpha1.ScalingPolicy
+	// Speed is trace seconds per real second, 1 to MaxSpeed.
+	Speed float64
+	// Binary is the streamscaler executable to run as the controller.
+	Binary string
+	// Chaos lists the faults to inject (see Faults).
+	Chaos []string
+	// Progress gets a line every ProgressEvery of real time; may be nil.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// Nodes is the number of kwok nodes (default 3).
+	Nodes int
+}
+
+// Report is the outcome: the live run beside the simulator's on the same trace.
+type Report struct {
+	*simulate.Report
+	// Speed and the notes on how the policy was compressed.
+	Speed float64  `json:"speed"`
+	Notes []string `json:"notes,omitempty"`
+	// Faults injected, each with its trace time.
+	Faults []string `json:"faults,omitempty"`
+	// Violations are pods removed while not deletable or still holding players.
+	Violations  []string `json:"violations,omitempty"`
+	RemovedPods int      `json:"removedPods"`
+	// Controller is what the controller process used over the run.
+	Controller Usage `json:"controller"`
+	// Logs is the folder with every process's log.
+	Logs string `json:"logs"`
+}
+
+// Usage is the controller's cost over the run.
+type Usage struct {
+	CPUSeconds         float64 `json:"cpuSeconds"`
+	PeakRSSBytes       int64   `json:"peakRSSBytes"`
+	Starts             int     `json:"starts"`
+	APIRequests        float64 `json:"apiRequests"`
+	Passes             float64 `json:"passes"`
+	APIRequestsPerPass float64 `json:"apiRequestsPerPass"`
+}
+
+// run is the state of one demo.
+type run struct {
+	cfg      Config
+	spec     *v1alpha1.ScalingPolicySpec
+	cluster  *democluster.Cluster
+	c        client.Client
+	fleet    *fleet
+	disp     *players.Dispatcher
+	score    *score
+	ctrl     *controllerProcess
+	chaos    *chaos
+	ns, name string
+	rep      *Report
+
+	realStart time.Time
+}
+
+// Run starts the local cluster, the controller and the fleet, replays the trace and
+// returns the report. Everything it started is stopped before it returns.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	r, err := prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := democluster.Start(ctx, democluster.Options{Nodes: cfg.Nodes, StartupDelay: r.startupDelay()})
+	if err != nil {
+		return nil, fmt.Errorf("starting the local cluster: %w", err)
+	}
+	r.cluster, r.c = cl, cl.Client
+	defer func() { _ = cl.Stop() }()
+	if err := r.setUp(ctx); err != nil {
+		return nil, errors.Join(err, r.logHint())
+	}
+	defer r.fleet.stop()
+	defer r.ctrl.stop(syscall.SIGTERM)
+	if err := r.replay(ctx); err != nil {
+		return nil, errors.Join(err, r.logHint())
+	}
+	r.ctrl.stop(syscall.SIGTERM)
+	return r.finish()
+}
+
+func prepare(cfg Config) (*run, error) {
+	if cfg.Policy == nil || len(cfg.Demand.Streams) < 2 {
+		return nil, errors.New("a demo needs a policy and a trace of at least 2 steps")
+	}
+	cfg.Profile = cfg.Profile.WithDefaults()
+	if err := cfg.Profile.Validate(); err != nil {
+		return nil, err
+	}
+	spec, notes, err := Compress(&cfg.Policy.Spec, cfg.Speed)
+	if err != nil {
+		return nil, err
+	}
+	spec.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourceSRS}
+	if cfg.Binary == "" {
+		if cfg.Binary, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("finding the streamscaler binary: %w", err)
+		}
+	}
+	chaos, err := newChaos(cfg.Chaos, cfg.Demand)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 3
+	}
+	sessions, err := simulate.Sessions(cfg.Demand, cfg.Profile)
+	if err != nil {
+		return nil, err
+	}
+	disp, err := players.New(cfg.Demand.Start, cfg.Demand.Step, sessions, cfg.Profile.PodCapacityStreams, 4)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		cfg: cfg, spec: spec, disp: disp, chaos: chaos,
+		ns: cfg.Policy.Namespace, name: cfg.Policy.Spec.TargetRef.Name,
+		score: newScore(sessions, len(cfg.Demand.Streams), cfg.Demand.Start, cfg.Demand.Step, cfg.Profile.PodCapacityStreams),
+		rep:   &Report{Speed: cfg.Speed, Notes: notes},
+	}
+	if r.ns == "" {
+		r.ns = "live"
+	}
+	return r, nil
+}
+
+// startupDelay is the profile's pod start-up in real time.
+func (r *run) startupDelay() time.Duration {
+	return time.Duration(float64(r.cfg.Profile.StartupSeconds) * float64(time.Second) / r.cfg.Speed)
+}
+
+// traceNow maps real time onto the trace.
+func (r *run) traceNow() time.Time {
+	return r.cfg.Demand.Start.Add(time.Duration(float64(time.Since(r.realStart)) * r.cfg.Speed))
+}
+
+func (r *run) traceEnd() time.Time {
+	return r.cfg.Demand.Start.Add(time.Duration(len(r.cfg.Demand.Streams)) * r.cfg.Demand.Step)
+}
+
+func (r *run) logHint() error {
+	if r.cluster == nil {
+		return nil
+	}
+	return fmt.Errorf("logs of the cluster and the controller are in %s", r.cluster.Dir())
+}
+
+// setUp creates the namespace, the CloneSet at the simulator's starting size and the
+// compressed policy, starts the controller and waits until the starting pods serve.
+func (r *run) setUp(ctx context.Context) error {
+	r.rep.Logs = r.cluster.Dir()
+	initial := int32(simulate.InitialPods(r.cfg.Demand, &r.cfg.Policy.Spec, r.cfg.Profile))
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.ns}},
+		cloneSet(r.ns, r.name, initial),
+		&v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.cfg.Policy.Name}, Spec: *r.spec},
+	}
+	for _, o := range objs {
+		if err := r.c.Create(ctx, o); err != nil {
+			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
+		}
+	}
+	var err error
+	if r.ctrl, err = newControllerProcess(r.cfg.Binary, r.cluster.KubeconfigPath(), string(v1alpha1.SourceSRS), r.cluster.Dir()); err != nil {
+		return err
+	}
+	if err := r.ctrl.start(); err != nil {
+		return err
+	}
+	r.fleet = &fleet{c: r.c, ns: r.ns, selector: client.MatchingLabels{"app": r.name}, now: r.traceNow, servers: map[string]*srsemu.Server{}}
+	r.realStart = time.Now() // the emulators' clock runs from here; the replay restarts it
+	return r.waitServing(ctx, int(initial))
+}
+
+// waitServing waits until n pods are allocated, so that the replay starts from the same
+// warm fleet as the simulator's.
+func (r *run) waitServing(ctx context.Context, n int) error {
+	deadline := time.Now().Add(2*time.Minute + r.startupDelay())
+	for {
+		live, _, err := r.fleet.observe(ctx)
+		if err != nil {
+			return err
+		}
+		allocated := 0
+		for _, p := range live {
+			if p.ready && p.state == "allocated" {
+				allocated++
+			}
+		}
+		if allocated >= n {
+			return nil
+		}
+		if err := r.ctrl.alive(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of the %d starting pods were allocated after %s", allocated, n, 2*time.Minute+r.startupDelay())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// cloneSet is an SRS edge CloneSet; kwok runs its pods, nothing pulls the image.
+func cloneSet(ns, name string, replicas int32) *kruisev1alpha1.CloneSet {
+	labels := map[string]string{"app": name}
+	return &kruisev1alpha1.CloneSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: kruisev1alpha1.CloneSetSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "srs", Image: "ossrs/srs:7",
+					Ports: []corev1.ContainerPort{{Name: "rtmp", ContainerPort: 1935}, {Name: "api", ContainerPort: 1985}, {Name: "exporter", ContainerPort: 9972}},
+				}}},
+			},
+		},
+	}
+}
+
+// replay runs the trace: every tick lists the pods, keeps an emulator per pod, moves
+// the players and adds the tick to the score.
+func (r *run) replay(ctx context.Context) error {
+	tick := max(20*time.Millisecond, min(200*time.Millisecond, time.Duration(float64(r.cfg.Demand.Step)/r.cfg.Speed)))
+	every := r.cfg.ProgressEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	r.realStart = time.Now()
+	last, lastProgress := r.cfg.Demand.Start, time.Now()
+	for {
+		now := r.traceNow()
+		if !now.Before(r.traceEnd()) {
+			return nil
+		}
+		if err := r.step(ctx, now, now.Sub(last)); err != nil {
+			return err
+		}
+		last = now
+		if r.cfg.Progress != nil && time.Since(lastProgress) >= every {
+			r.progress(now)
+			lastProgress = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(tick):
+		}
+	}
+}
+
+func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
+	if err := r.ctrl.alive(); err != nil && !r.chaos.controllerDown() {
+		return err
+	}
+	if err := r.chaos.inject(ctx, r, now); err != nil {
+		return err
+	}
+	live, pods, err := r.fleet.observe(ctx)
+	if err != nil {
+		return err
+	}
+	var cs kruisev1alpha1.CloneSet
+	if err := r.c.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, &cs); err != nil {
+		return fmt.Errorf("reading the CloneSet: %w", err)
+	}
+	r.score.audit(now, live, r.disp.Up())
+	if _, err := r.disp.Tick(now, pods, r.fleet.takeKicks()); err != nil {
+		// A server that refused a player: the player is counted as rejected.
+		fmt.Fprintf(r.progressOut(), "%s players: %v\n", now.Format(time.TimeOnly), err)
+	}
+	replicas := int32(1)
+	if cs.Spec.Replicas != nil {
+		replicas = *cs.Spec.Replicas
+	}
+	r.score.account(now, dt, live, r.disp.Up(), replicas)
+	return nil
+}
+
+func (r *run) progressOut() io.Writer {
+	if r.cfg.Progress == nil {
+		return io.Discard
+	}
+	return r.cfg.Progress
+}
+
+func (r *run) progress(now time.Time) {
+	states := map[string]int{}
+	for _, p := range r.score.last {
+		states[p.state]++
+	}
+	t := r.disp.Totals()
+	up := 0
+	for _, n := range r.disp.Up() {
+		up += n
+	}
+	fmt.Fprintf(r.cfg.Progress, "%s  offered %4d  playing %4d  pods init %d allocated %d tombstone %d deletable %d  rejected %d evicted %d lost %d\n",
+		now.Format("2006-01-02 15:04"), r.score.offeredAt(now), up, states["init"], states["allocated"], states["tombstone"], states["deletable"], t.Rejected, t.Evicted, t.Lost)
+}
+
+// finish scores the live run beside the simulator's reactive run and the oracle.
+func (r *run) finish() (*Report, error) {
+	sim, err := simulate.Run(r.cfg.Demand, &r.cfg.Policy.Spec, r.cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("simulating the same trace: %w", err)
+	}
+	live := r.score.result(r.disp.Totals())
+	var keep []simulate.Result
+	var oracle float64
+	for _, res := range sim.Results {
+		if res.Policy == simulate.PolicyOracle {
+			oracle = res.PodHours
+		}
+		if res.Policy == simulate.PolicyReactive || res.Policy == simulate.PolicyHPA || res.Policy == simulate.PolicyOracle {
+			keep = append(keep, res)
+		}
+	}
+	if oracle > 0 {
+		live.OracleRatio = live.PodHours / oracle
+	}
+	sim.Results = append([]simulate.Result{live}, keep...)
+	r.rep.Report = sim
+	r.rep.Violations, r.rep.RemovedPods = r.score.violations, r.score.removed
+	r.rep.Faults = r.chaos.log
+	u := &r.rep.Controller
+	u.CPUSeconds, u.PeakRSSBytes, u.Starts = r.ctrl.cpu.Seconds(), r.ctrl.peakRSS, r.ctrl.starts
+	u.APIRequests, u.Passes = r.ctrl.requests, r.ctrl.passes
+	if u.Passes > 0 {
+		u.APIRequestsPerPass = u.APIRequests / u.Passes
+	}
+	return r.rep, nil
+}

@@ -1,0 +1,119 @@
+package demo
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/streamscaler/streamscaler/autoscaler/simulate"
+	"github.com/streamscaler/streamscaler/internal/demo/players"
+)
+
+// score keeps the live run's figures in the simulator's terms, in trace time.
+type score struct {
+	capacity int
+	offered  []int // sessions in progress per trace step
+	start    time.Time
+	step     time.Duration
+
+	podSeconds, overloadSeconds, streamSeconds float64
+	scaleEvents, peakPods                      int
+	replicas                                   int32
+	series                                     simulate.Series
+	nextSample                                 time.Time
+
+	last       map[string]livePod // pods seen at the previous tick
+	violations []string           // pods removed while not deletable or with players
+	removed    int
+}
+
+func newScore(sessions []simulate.Session, steps int, start time.Time, step time.Duration, capacity int) *score {
+	diff := make([]int, steps+1)
+	for _, s := range sessions {
+		if s.Start >= steps {
+			continue
+		}
+		diff[s.Start]++
+		diff[min(s.End, steps)]--
+	}
+	offered := make([]int, steps)
+	run := 0
+	for k := range offered {
+		run += diff[k]
+		offered[k] = run
+	}
+	return &score{capacity: capacity, offered: offered, start: start, step: step, last: map[string]livePod{}}
+}
+
+func (s *score) offeredAt(t time.Time) int {
+	k := int(t.Sub(s.start) / s.step)
+	if k < 0 || k >= len(s.offered) {
+		return 0
+	}
+	return s.offered[k]
+}
+
+// audit notes every pod that went (or started to go) since the last tick: it must have
+// been deletable, and none of its players may still have been on it.
+func (s *score) audit(now time.Time, live []livePod, up map[string]int) {
+	current := map[string]livePod{}
+	for _, p := range live {
+		current[p.name] = p
+	}
+	for name, was := range s.last {
+		p, still := current[name]
+		if still && (!p.deleting || was.deleting) {
+			continue
+		}
+		s.removed++
+		state := was.state
+		if still {
+			state = p.state
+		}
+		if state != "deletable" || up[name] > 0 {
+			s.violations = append(s.violations, fmt.Sprintf("%s: pod %s removed in state %q with %d players", now.Format(time.TimeOnly), name, state, up[name]))
+		}
+	}
+	s.last = current
+}
+
+// account adds the time from the previous tick to now.
+func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[string]int, replicas int32) {
+	sec := dt.Seconds()
+	capacity, streams := 0, 0
+	for _, p := range live {
+		streams += up[p.name]
+		if p.ready && !p.deleting && p.state == "allocated" {
+			capacity += s.capacity
+		} else {
+			capacity += up[p.name]
+		}
+	}
+	offered := s.offeredAt(now)
+	s.podSeconds += float64(len(live)) * sec
+	s.streamSeconds += float64(streams) * sec
+	if offered > capacity {
+		s.overloadSeconds += sec
+	}
+	s.peakPods = max(s.peakPods, len(live))
+	if s.replicas != 0 && replicas != s.replicas {
+		s.scaleEvents++
+	}
+	s.replicas = replicas
+	if !now.Before(s.nextSample) {
+		s.series.Add(now, float64(offered), float64(capacity), float64(len(live)))
+		s.nextSample = now.Add(time.Minute)
+	}
+}
+
+// result is the live run as a simulator record.
+func (s *score) result(totals players.Counts) simulate.Result {
+	r := simulate.Result{
+		Policy: "live", PodHours: s.podSeconds / 3600, OverloadSeconds: s.overloadSeconds,
+		RejectedStreams: totals.Rejected, EvictedStreams: totals.Evicted, LostStreams: totals.Lost,
+		ScaleEvents: s.scaleEvents, PeakPods: s.peakPods, Series: s.series,
+	}
+	if s.podSeconds > 0 {
+		r.MeanUtilization = s.streamSeconds / (s.podSeconds * float64(s.capacity))
+	}
+	return r
+}
