@@ -1,6 +1,8 @@
 # The real local control plane of the controller integration tests (internal/testcluster):
-# kube-apiserver, etcd and kruise-manager, each built from the Go module proxy by a wrapper
-# module under hack/ that pins its version. Included by the top-level Makefile, which defines BIN.
+# kube-apiserver, etcd and kruise-manager; and what the demo cluster (internal/democluster)
+# adds so that pods are scheduled and run: kube-scheduler, kube-controller-manager and kwok.
+# Each is built from the Go module proxy by a wrapper module under hack/ that pins its
+# version. Included by the top-level Makefile, which defines BIN.
 # A binary is rebuilt only when its wrapper's go.mod or go.sum is newer than it.
 
 BIN ?= $(CURDIR)/bin
@@ -16,16 +18,27 @@ CONTROLPLANE_GO := GOWORK=off go
 .PHONY: controlplane
 controlplane: $(BIN)/k8s/kube-apiserver $(BIN)/k8s/etcd $(BIN)/kruise-manager $(BIN)/kruise/webhook/manifests.yaml ## Build kube-apiserver, etcd and kruise-manager into bin/ (cached).
 
+.PHONY: democluster
+democluster: controlplane $(BIN)/k8s/kube-scheduler $(BIN)/k8s/kube-controller-manager $(BIN)/kwok ## Also build kube-scheduler, kube-controller-manager and kwok, for the demo cluster (cached).
+
 # Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
-# pinned in hack/kube/go.mod is stamped in.
-$(BIN)/k8s/kube-apiserver: $(CONTROLPLANE_HACK)/kube/go.mod $(CONTROLPLANE_HACK)/kube/go.sum
+# pinned in hack/kube/go.mod is stamped in. The three share one wrapper module and one rule.
+KUBE_BINARIES := $(addprefix $(BIN)/k8s/,kube-apiserver kube-scheduler kube-controller-manager)
+
+$(KUBE_BINARIES): $(BIN)/k8s/%: $(CONTROLPLANE_HACK)/kube/go.mod $(CONTROLPLANE_HACK)/kube/go.sum
 	@mkdir -p $(@D)
 	cd $(CONTROLPLANE_HACK)/kube && \
 	v=$$($(CONTROLPLANE_GO) list -m -f '{{.Version}}' k8s.io/kubernetes) && \
 	major=$$(echo "$$v" | cut -d. -f1 | tr -d v) && minor=$$(echo "$$v" | cut -d. -f2) && \
 	$(CONTROLPLANE_GO) build -trimpath -o $@.tmp \
 		-ldflags "-X k8s.io/component-base/version.gitVersion=$$v -X k8s.io/component-base/version.gitMajor=$$major -X k8s.io/component-base/version.gitMinor=$$minor -X k8s.io/component-base/version.gitTreeState=clean" \
-		k8s.io/kubernetes/cmd/kube-apiserver
+		k8s.io/kubernetes/cmd/$*
+	mv -f $@.tmp $@ && touch $@
+
+# kwok's version is a constant in its source, so no stamping.
+$(BIN)/kwok: $(CONTROLPLANE_HACK)/kwok/go.mod $(CONTROLPLANE_HACK)/kwok/go.sum
+	@mkdir -p $(@D)
+	cd $(CONTROLPLANE_HACK)/kwok && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp sigs.k8s.io/kwok/cmd/kwok
 	mv -f $@.tmp $@ && touch $@
 
 $(BIN)/k8s/etcd: $(CONTROLPLANE_HACK)/etcd/go.mod $(CONTROLPLANE_HACK)/etcd/go.sum

@@ -221,6 +221,12 @@ func (c *Cluster) Stop() error {
 	return c.stopErr
 }
 
+// KubeconfigPath is the admin kubeconfig of the running cluster, for processes that join
+// it (internal/democluster's scheduler, controller manager and kwok); Stop removes it.
+func (c *Cluster) KubeconfigPath() string {
+	return filepath.Join(c.dir, "kubeconfig")
+}
+
 // kruiseLogLines is how much of kruise-manager's log KruiseLog returns.
 const kruiseLogLines = 200
 
@@ -260,6 +266,10 @@ func newScheme() (*runtime.Scheme, error) {
 	}
 	return s, nil
 }
+
+// RepoRoot is the repository's folder, found by walking up from the working directory to
+// the main module's go.mod; bin/ is below it.
+func RepoRoot() (string, error) { return repoRoot() }
 
 // repoRoot walks up from the working directory to the main module's folder.
 func repoRoot() (string, error) {

@@ -7,5 +7,6 @@
 // There is no scheduler and no kubelet: pods stay unbound and SetPodReady stands in for
 // the kubelet's status updates.
 //
-// It is for tests only: nothing outside _test.go files may import it.
+// It is for tests only: nothing outside _test.go files may import it, except
+// internal/democluster, which adds a scheduler, a controller manager and kwok to it.
 package testcluster
