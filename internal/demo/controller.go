@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // controllerProcess is the real `streamscaler controller` binary, run as a subprocess
@@ -111,7 +112,7 @@ func (c *controllerProcess) scrape() {
 		return
 	}
 	defer resp.Body.Close()
-	var parser expfmt.TextParser
+	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		return
