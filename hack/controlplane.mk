@@ -16,10 +16,10 @@ CONTROLPLANE_GO := GOWORK=off go
 ##@ Control plane
 
 .PHONY: controlplane
-controlplane: $(BIN)/k8s/kube-apiserver $(BIN)/k8s/etcd $(BIN)/kruise-manager $(BIN)/kruise/webhook/manifests.yaml ## Build kube-apiserver, etcd and kruise-manager into bin/ (cached).
+controlplane: $(BIN)/k8s/kube-apiserver $(BIN)/k8s/etcd $(BIN)/kruise-manager $(BIN)/kruise/webhook/manifests.yaml democluster ## Build kube-apiserver, etcd, kruise-manager and the demo cluster's binaries into bin/ (cached).
 
 .PHONY: democluster
-democluster: controlplane $(BIN)/k8s/kube-scheduler $(BIN)/k8s/kube-controller-manager $(BIN)/kwok ## Also build kube-scheduler, kube-controller-manager and kwok, for the demo cluster (cached).
+democluster: $(BIN)/k8s/kube-scheduler $(BIN)/k8s/kube-controller-manager $(BIN)/kwok ## Build only what the demo cluster adds: kube-scheduler, kube-controller-manager, kwok (cached).
 
 # Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
 # pinned in hack/kube/go.mod is stamped in. The three share one wrapper module and one rule.
