@@ -65,6 +65,12 @@ bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
 
 ##@ Simulation
 
+DEMO_FLAGS ?=
+
+.PHONY: demo
+demo: democluster build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
+	$(BIN)/streamscaler demo --plot demo.png $(DEMO_FLAGS)
+
 TRACE  ?= testdata/traces/wc98_requests_per_minute.csv
 COLUMN ?= count
 POLICY ?= testdata/policies/srs-edge.yaml

@@ -11,13 +11,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/internal/demo"
 )
 
 type demoFlags struct {
 	simulateFlags
-	speed float64
-	chaos []string
+	speed  float64
+	chaos  []string
+	source string
 }
 
 // The bundled default: a World Cup 98 afternoon (a match drives load up and down), five
@@ -62,6 +64,7 @@ it prints the live run beside the simulator's reactive run on the same trace.`,
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
 	f.Float64Var(&fl.speed, "speed", 60, fmt.Sprintf("trace seconds replayed per real second (1 to %d)", demo.MaxSpeed))
 	f.StringSliceVar(&fl.chaos, "chaos", nil, fmt.Sprintf("faults to inject, spread over the run: %v", demo.Faults))
+	f.StringVar(&fl.source, "source", "srs", "the controller's metrics source: srs (each pod's SRS HTTP API) or prometheus (a real Prometheus discovering the pods)")
 	return cmd
 }
 
@@ -77,6 +80,7 @@ func runDemo(ctx context.Context, out, progress io.Writer, fl demoFlags, changed
 	fmt.Fprintf(progress, "demo: %s of trace at speed %g: about %s of real time once the cluster is up\n", span, fl.speed, time.Duration(float64(span)/fl.speed).Round(time.Second))
 	rep, err := demo.Run(ctx, demo.Config{
 		Demand: rp.demand, Profile: rp.profile, Policy: rp.file.Policy, Speed: fl.speed, Chaos: fl.chaos, Progress: progress,
+		Source: v1alpha1.MetricsSourceType(fl.source),
 	})
 	if err != nil {
 		return err

@@ -17,18 +17,22 @@ import (
 )
 
 // Faults the demo can inject with --chaos, in the order they are described in the README.
-var Faults = []string{"controller-kill", "pod-kill", "manual-scale-in", "rollout"}
+var Faults = []string{"controller-kill", "leader-failover", "prometheus-outage", "pod-kill", "manual-scale-in", "rollout"}
 
 // chaos fires each requested fault once, spread evenly over the trace, and logs it.
 type chaos struct {
 	at      map[string]time.Time
 	fired   map[string]bool
-	restart time.Time // when a killed controller comes back; zero when it runs
-	log     []string
+	restart map[*controllerProcess]time.Time // killed controllers and when they come back
+	// leaderless is when the leader was killed, until another replica leads.
+	leaderless time.Time
+	// promBack is when a stopped Prometheus starts again; zero while it runs.
+	promBack time.Time
+	log        []string
 }
 
 func newChaos(names []string, d simulate.Demand) (*chaos, error) {
-	c := &chaos{at: map[string]time.Time{}, fired: map[string]bool{}}
+	c := &chaos{at: map[string]time.Time{}, fired: map[string]bool{}, restart: map[*controllerProcess]time.Time{}}
 	span := time.Duration(len(d.Streams)) * d.Step
 	for i, n := range names {
 		known := false
@@ -43,15 +47,34 @@ func newChaos(names []string, d simulate.Demand) (*chaos, error) {
 	return c, nil
 }
 
-func (c *chaos) controllerDown() bool { return !c.restart.IsZero() }
+func (c *chaos) wants(fault string) bool { _, ok := c.at[fault]; return ok }
 
-// inject fires the faults that are due at now and restarts a killed controller.
+func (c *chaos) killed(p *controllerProcess) bool { _, ok := c.restart[p]; return ok }
+
+// inject fires the faults that are due at now and restarts killed controllers.
 func (c *chaos) inject(ctx context.Context, r *run, now time.Time) error {
-	if c.controllerDown() && !time.Now().Before(c.restart) {
-		c.restart = time.Time{}
-		c.note(now, "controller restarted")
-		if err := r.ctrl.start(); err != nil {
+	for p, at := range c.restart {
+		if time.Now().Before(at) {
+			continue
+		}
+		delete(c.restart, p)
+		c.note(now, p.name+" restarted")
+		if err := p.start(); err != nil {
 			return err
+		}
+	}
+	if !c.promBack.IsZero() && !time.Now().Before(c.promBack) {
+		c.promBack = time.Time{}
+		if err := r.prom.start(ctx); err != nil {
+			return err
+		}
+		c.note(now, "prometheus-outage: prometheus is back")
+	}
+	if !c.leaderless.IsZero() {
+		if l := c.leader(r); l != nil {
+			took := time.Since(c.leaderless)
+			c.note(now, fmt.Sprintf("%s leads again, %s (real) after the kill: %s of trace without a leader", l.name, took.Round(100*time.Millisecond), time.Duration(float64(took)*r.cfg.Speed).Round(time.Second)))
+			c.leaderless = time.Time{}
 		}
 	}
 	names := make([]string, 0, len(c.at))
@@ -74,10 +97,22 @@ func (c *chaos) inject(ctx context.Context, r *run, now time.Time) error {
 func (c *chaos) fire(ctx context.Context, r *run, name string, now time.Time) error {
 	key := types.NamespacedName{Namespace: r.ns, Name: r.name}
 	switch name {
-	case "controller-kill":
-		r.ctrl.stop(syscall.SIGKILL)
-		c.restart = time.Now().Add(2 * time.Second)
-		c.note(now, "controller-kill: SIGKILL; restart in 2s real time")
+	case "controller-kill", "leader-failover":
+		leader := c.leader(r)
+		if leader == nil {
+			c.note(now, name+": no controller holds the lease")
+			return nil
+		}
+		leader.stop(syscall.SIGKILL)
+		c.restart[leader] = time.Now().Add(2 * time.Second)
+		c.leaderless = time.Now()
+		c.note(now, fmt.Sprintf("%s: SIGKILL to the leader, %s; it restarts 2s (real) later", name, leader.name))
+	case "prometheus-outage":
+		// A tenth of the run, at least 10s: longer than the fallback's failure threshold.
+		outage := max(10*time.Second, time.Duration(float64(r.traceEnd().Sub(r.cfg.Demand.Start))/r.cfg.Speed/10))
+		r.prom.stop()
+		c.promBack = time.Now().Add(outage)
+		c.note(now, fmt.Sprintf("prometheus-outage: prometheus stopped for %s (real), %s of trace", outage.Round(time.Second), time.Duration(float64(outage)*r.cfg.Speed).Round(time.Minute)))
 	case "pod-kill":
 		victim, n := "", -1
 		for pod, players := range r.disp.Up() {
@@ -125,6 +160,16 @@ func (c *chaos) fire(ctx context.Context, r *run, name string, now time.Time) er
 			c.note(now, "rollout: pod template changed (the CloneSet's own update strategy applies)")
 			return nil
 		})
+	}
+	return nil
+}
+
+// leader is the controller replica that holds the lease (the only one without election).
+func (c *chaos) leader(r *run) *controllerProcess {
+	for _, p := range r.ctrls {
+		if !c.killed(p) && p.leading() {
+			return p
+		}
 	}
 	return nil
 }

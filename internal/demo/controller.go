@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -22,6 +23,10 @@ import (
 type controllerProcess struct {
 	binary, kubeconfig, source, dir string
 	metricsPort, probePort          int
+	// leaseNamespace, when set, runs the controller with leader election there.
+	leaseNamespace string
+	name           string
+	extra          []string // more flags (the Prometheus source's)
 
 	cmd      *exec.Cmd
 	done     chan error
@@ -32,26 +37,31 @@ type controllerProcess struct {
 	passes   float64
 }
 
-func newControllerProcess(binary, kubeconfig, source, dir string) (*controllerProcess, error) {
+func newControllerProcess(name, binary, kubeconfig, source, dir, leaseNamespace string) (*controllerProcess, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	return &controllerProcess{binary: binary, kubeconfig: kubeconfig, source: source, dir: dir, metricsPort: ports[0], probePort: ports[1]}, nil
+	return &controllerProcess{name: name, binary: binary, kubeconfig: kubeconfig, source: source, dir: dir, metricsPort: ports[0], probePort: ports[1], leaseNamespace: leaseNamespace}, nil
 }
 
 // start runs the controller; its log goes to controller-N.log in the work folder.
 func (c *controllerProcess) start() error {
 	c.starts++
-	log, err := os.Create(filepath.Join(c.dir, fmt.Sprintf("controller-%d.log", c.starts)))
+	log, err := os.Create(filepath.Join(c.dir, fmt.Sprintf("%s-%d.log", c.name, c.starts)))
 	if err != nil {
 		return fmt.Errorf("creating the controller's log: %w", err)
 	}
-	c.cmd = exec.Command(c.binary, "controller", "--kubeconfig", c.kubeconfig, "--leader-elect=false",
-		"--metrics-source", c.source, "--external-metrics-port", "0",
+	elect := []string{"--leader-elect=false"}
+	if c.leaseNamespace != "" {
+		elect = []string{"--leader-elect=true", "--leader-election-namespace", c.leaseNamespace}
+	}
+	args := append([]string{"controller", "--kubeconfig", c.kubeconfig}, elect...)
+	args = append(args, "--metrics-source", c.source, "--external-metrics-port", "0",
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(c.metricsPort),
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(c.probePort),
 		"--srs-timeout", "1s", "--log-development")
+	c.cmd = exec.Command(c.binary, append(args, c.extra...)...)
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	if err := c.cmd.Start(); err != nil {
 		log.Close()
@@ -64,6 +74,9 @@ func (c *controllerProcess) start() error {
 
 // alive reports a controller that exited on its own.
 func (c *controllerProcess) alive() error {
+	if c.cmd == nil {
+		return fmt.Errorf("%s is not running", c.name)
+	}
 	select {
 	case err := <-c.done:
 		c.done <- err
@@ -101,22 +114,7 @@ func (c *controllerProcess) stop(sig syscall.Signal) {
 // scrape reads the controller's own metrics: API requests its client made and the
 // policy passes it ran.
 func (c *controllerProcess) scrape() {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(c.metricsPort)+"/metrics", nil)
-	if err != nil {
-		return
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return
-	}
+	families := c.metrics()
 	sum := func(name, label, value string) float64 {
 		total := 0.0
 		f := families[name]
@@ -133,11 +131,52 @@ func (c *controllerProcess) scrape() {
 			if match && m.GetCounter() != nil {
 				total += m.GetCounter().GetValue()
 			}
+			if match && m.GetGauge() != nil {
+				total += m.GetGauge().GetValue()
+			}
 		}
 		return total
 	}
 	c.requests += sum("rest_client_requests_total", "", "")
 	c.passes += sum("controller_runtime_reconcile_total", "controller", "scalingpolicy")
+}
+
+// leading reports whether this replica holds the leader lease (always, without election).
+func (c *controllerProcess) leading() bool {
+	if c.cmd == nil {
+		return false
+	}
+	if c.leaseNamespace == "" {
+		return true
+	}
+	f := c.metrics()["leader_election_master_status"]
+	for _, m := range f.GetMetric() {
+		if m.GetGauge().GetValue() == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// metrics reads the controller's own metrics; nil when it does not answer.
+func (c *controllerProcess) metrics() map[string]*dto.MetricFamily {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(c.metricsPort)+"/metrics", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil
+	}
+	return families
 }
 
 func freePorts(n int) ([]int, error) {

@@ -33,6 +33,9 @@ type Config struct {
 	Speed float64
 	// Binary is the streamscaler executable to run as the controller.
 	Binary string
+	// Source is the controller's metrics source: srs (the pods' SRS HTTP API, default)
+	// or prometheus (a real Prometheus scraping the pods' exporters).
+	Source v1alpha1.MetricsSourceType
 	// Chaos lists the faults to inject (see Faults).
 	Chaos []string
 	// Progress gets a line every ProgressEvery of real time; may be nil.
@@ -76,9 +79,11 @@ type run struct {
 	cluster  *democluster.Cluster
 	c        client.Client
 	fleet    *fleet
+	removals *removals
 	disp     *players.Dispatcher
 	score    *score
-	ctrl     *controllerProcess
+	ctrls    []*controllerProcess // one, or two with leader election for leader-failover
+	prom     *promProcess         // with the prometheus source
 	chaos    *chaos
 	ns, name string
 	rep      *Report
@@ -99,15 +104,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.cluster, r.c = cl, cl.Client
 	defer func() { _ = cl.Stop() }()
+	ctx, cancel := context.WithCancel(ctx) // ends the pod watch before the cluster stops
+	defer cancel()
 	if err := r.setUp(ctx); err != nil {
 		return nil, errors.Join(err, r.logHint())
 	}
 	defer r.fleet.stop()
-	defer r.ctrl.stop(syscall.SIGTERM)
+	defer func() {
+		if r.prom != nil {
+			r.prom.stop()
+		}
+	}()
+	defer r.stopControllers()
 	if err := r.replay(ctx); err != nil {
 		return nil, errors.Join(err, r.logHint())
 	}
-	r.ctrl.stop(syscall.SIGTERM)
+	r.stopControllers()
 	return r.finish()
 }
 
@@ -123,7 +135,19 @@ func prepare(cfg Config) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourceSRS}
+	switch cfg.Source {
+	case "", v1alpha1.SourceSRS:
+		cfg.Source = v1alpha1.SourceSRS
+		spec.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourceSRS}
+	case v1alpha1.SourcePrometheus:
+		// SRS's exporter has its own CPU gauge; the default cpu query reads cAdvisor,
+		// which the demo cluster does not have.
+		spec.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourcePrometheus, Prometheus: &v1alpha1.PrometheusSource{
+			Queries: map[string]string{"cpu": `max by ($podLabel) (srs_cpu_percent{namespace="$namespace",$podLabel=~"$pods"})`},
+		}}
+	default:
+		return nil, fmt.Errorf("--source %q: want srs or prometheus", cfg.Source)
+	}
 	if cfg.Binary == "" {
 		if cfg.Binary, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("finding the streamscaler binary: %w", err)
@@ -132,6 +156,9 @@ func prepare(cfg Config) (*run, error) {
 	chaos, err := newChaos(cfg.Chaos, cfg.Demand)
 	if err != nil {
 		return nil, err
+	}
+	if chaos.wants("prometheus-outage") && cfg.Source != v1alpha1.SourcePrometheus {
+		return nil, fmt.Errorf("--chaos prometheus-outage needs --source prometheus")
 	}
 	if cfg.Nodes == 0 {
 		cfg.Nodes = 3
@@ -187,17 +214,37 @@ func (r *run) setUp(ctx context.Context) error {
 		cloneSet(r.ns, r.name, initial),
 		&v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.cfg.Policy.Name}, Spec: *r.spec},
 	}
+	var err error
+	if r.removals, err = watchRemovals(ctx, r.cluster.Config, r.ns, r.name); err != nil {
+		return err
+	}
 	for _, o := range objs {
 		if err := r.c.Create(ctx, o); err != nil {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
 		}
 	}
-	var err error
-	if r.ctrl, err = newControllerProcess(r.cfg.Binary, r.cluster.KubeconfigPath(), string(v1alpha1.SourceSRS), r.cluster.Dir()); err != nil {
-		return err
+	replicas, lease := 1, ""
+	if r.chaos.wants("leader-failover") {
+		replicas, lease = 2, r.ns
 	}
-	if err := r.ctrl.start(); err != nil {
-		return err
+	var ports []int
+	for i := range replicas {
+		c, err := newControllerProcess(fmt.Sprintf("controller-%d", i), r.cfg.Binary, r.cluster.KubeconfigPath(), string(r.cfg.Source), r.cluster.Dir(), lease)
+		if err != nil {
+			return err
+		}
+		r.ctrls = append(r.ctrls, c)
+		ports = append(ports, c.metricsPort)
+	}
+	if r.cfg.Source == v1alpha1.SourcePrometheus {
+		if err := r.startPrometheus(ctx, ports); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.ctrls {
+		if err := c.start(); err != nil {
+			return err
+		}
 	}
 	r.fleet = &fleet{c: r.c, ns: r.ns, selector: client.MatchingLabels{"app": r.name}, now: r.traceNow, servers: map[string]*srsemu.Server{}}
 	r.realStart = time.Now() // the emulators' clock runs from here; the replay restarts it
@@ -222,7 +269,7 @@ func (r *run) waitServing(ctx context.Context, n int) error {
 		if allocated >= n {
 			return nil
 		}
-		if err := r.ctrl.alive(); err != nil {
+		if err := r.controllersAlive(); err != nil {
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -287,7 +334,7 @@ func (r *run) replay(ctx context.Context) error {
 }
 
 func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
-	if err := r.ctrl.alive(); err != nil && !r.chaos.controllerDown() {
+	if err := r.controllersAlive(); err != nil {
 		return err
 	}
 	if err := r.chaos.inject(ctx, r, now); err != nil {
@@ -301,8 +348,9 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 	if err := r.c.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, &cs); err != nil {
 		return fmt.Errorf("reading the CloneSet: %w", err)
 	}
-	r.score.audit(now, live, r.disp.Up())
-	if _, err := r.disp.Tick(now, pods, r.fleet.takeKicks()); err != nil {
+	kicks := r.fleet.takeKicks()
+	r.score.audit(now, r.removals.take(), r.disp.Up(), kicks)
+	if _, err := r.disp.Tick(now, pods, kicks); err != nil {
 		// A server that refused a player: the player is counted as rejected.
 		fmt.Fprintf(r.progressOut(), "%s players: %v\n", now.Format(time.TimeOnly), err)
 	}
@@ -314,6 +362,42 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 	return nil
 }
 
+// controllersAlive reports a controller that exited on its own (not killed by chaos).
+func (r *run) controllersAlive() error {
+	for _, c := range r.ctrls {
+		if r.chaos.killed(c) {
+			continue
+		}
+		if err := c.alive(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startPrometheus starts the real Prometheus the controllers read, and tells them where.
+func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error {
+	var err error
+	r.prom, err = newPromProcess(r.cluster.Dir(), r.cluster.KubeconfigPath(), r.ns, r.name, r.cfg.Speed, controllerPorts)
+	if err != nil {
+		return err
+	}
+	if err := r.prom.start(ctx); err != nil {
+		return err
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("prometheus scrapes every %s (15s of trace, 200ms at least); rate() over %s", scrapeInterval(r.cfg.Speed), rateWindow(r.cfg.Speed)))
+	for _, c := range r.ctrls {
+		c.extra = []string{"--prometheus-address", r.prom.url(), "--prometheus-rate-window", rateWindow(r.cfg.Speed).String(), "--prometheus-timeout", "2s"}
+	}
+	return nil
+}
+
+func (r *run) stopControllers() {
+	for _, c := range r.ctrls {
+		c.stop(syscall.SIGTERM)
+	}
+}
+
 func (r *run) progressOut() io.Writer {
 	if r.cfg.Progress == nil {
 		return io.Discard
@@ -322,10 +406,7 @@ func (r *run) progressOut() io.Writer {
 }
 
 func (r *run) progress(now time.Time) {
-	states := map[string]int{}
-	for _, p := range r.score.last {
-		states[p.state]++
-	}
+	states := r.score.states
 	t := r.disp.Totals()
 	up := 0
 	for _, n := range r.disp.Up() {
@@ -360,8 +441,13 @@ func (r *run) finish() (*Report, error) {
 	r.rep.Violations, r.rep.RemovedPods = r.score.violations, r.score.removed
 	r.rep.Faults = r.chaos.log
 	u := &r.rep.Controller
-	u.CPUSeconds, u.PeakRSSBytes, u.Starts = r.ctrl.cpu.Seconds(), r.ctrl.peakRSS, r.ctrl.starts
-	u.APIRequests, u.Passes = r.ctrl.requests, r.ctrl.passes
+	for _, c := range r.ctrls {
+		u.CPUSeconds += c.cpu.Seconds()
+		u.PeakRSSBytes = max(u.PeakRSSBytes, c.peakRSS)
+		u.Starts += c.starts
+		u.APIRequests += c.requests
+		u.Passes += c.passes
+	}
 	if u.Passes > 0 {
 		u.APIRequestsPerPass = u.APIRequests / u.Passes
 	}

@@ -21,8 +21,8 @@ type score struct {
 	series                                     simulate.Series
 	nextSample                                 time.Time
 
-	last       map[string]livePod // pods seen at the previous tick
-	violations []string           // pods removed while not deletable or with players
+	states     map[string]int // pods per state at the last tick, for progress lines
+	violations []string       // pods removed while not deletable or with players
 	removed    int
 }
 
@@ -41,7 +41,7 @@ func newScore(sessions []simulate.Session, steps int, start time.Time, step time
 		run += diff[k]
 		offered[k] = run
 	}
-	return &score{capacity: capacity, offered: offered, start: start, step: step, last: map[string]livePod{}}
+	return &score{capacity: capacity, offered: offered, start: start, step: step}
 }
 
 func (s *score) offeredAt(t time.Time) int {
@@ -52,35 +52,32 @@ func (s *score) offeredAt(t time.Time) int {
 	return s.offered[k]
 }
 
-// audit notes every pod that went (or started to go) since the last tick: it must have
-// been deletable, and none of its players may still have been on it.
-func (s *score) audit(now time.Time, live []livePod, up map[string]int) {
-	current := map[string]livePod{}
-	for _, p := range live {
-		current[p.name] = p
+// audit checks the pods that started to go since the last tick: each must have been
+// deletable, with none of its players still on it (players kicked off it before it went
+// were evicted, not cut). up is the players per pod before this tick's kicks.
+func (s *score) audit(now time.Time, gone []removal, up map[string]int, kicks []players.Kick) {
+	left := map[string]int{}
+	for pod, n := range up {
+		left[pod] = n
 	}
-	for name, was := range s.last {
-		p, still := current[name]
-		if still && (!p.deleting || was.deleting) {
-			continue
-		}
+	for _, k := range kicks {
+		left[k.Pod]--
+	}
+	for _, g := range gone {
 		s.removed++
-		state := was.state
-		if still {
-			state = p.state
-		}
-		if state != "deletable" || up[name] > 0 {
-			s.violations = append(s.violations, fmt.Sprintf("%s: pod %s removed in state %q with %d players", now.Format(time.TimeOnly), name, state, up[name]))
+		if g.state != "deletable" || left[g.pod] > 0 {
+			s.violations = append(s.violations, fmt.Sprintf("%s: pod %s removed in state %q with %d players", now.Format(time.TimeOnly), g.pod, g.state, max(0, left[g.pod])))
 		}
 	}
-	s.last = current
 }
 
 // account adds the time from the previous tick to now.
 func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[string]int, replicas int32) {
 	sec := dt.Seconds()
 	capacity, streams := 0, 0
+	s.states = map[string]int{}
 	for _, p := range live {
+		s.states[p.state]++
 		streams += up[p.name]
 		if p.ready && !p.deleting && p.state == "allocated" {
 			capacity += s.capacity

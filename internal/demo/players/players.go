@@ -100,8 +100,9 @@ func (d *Dispatcher) at(step int) time.Time { return d.start.Add(time.Duration(s
 
 // Tick brings the fleet to now:
 //  1. sessions that ended by now leave their pods;
-//  2. players on pods no longer in pods are lost, and reconnect;
-//  3. kicked players are evicted, and reconnect to another pod;
+//  2. kicked players are evicted, and reconnect to another pod (a kick comes before its
+//     pod's deletion, so a player kicked off a pod that is gone now was evicted, not lost);
+//  3. players on pods no longer in pods are lost, and reconnect;
 //  4. sessions that began by now join the least-loaded eligible pod.
 //
 // A reconnecting or new player that finds no eligible pod below capacity is rejected.
@@ -127,17 +128,7 @@ func (d *Dispatcher) Tick(now time.Time, pods []Pod, kicked []Kick) (Counts, err
 		c.Ended++
 	}
 
-	// 2. Pods gone: their players are lost and try again.
-	for _, pl := range d.sorted() {
-		if _, ok := byName[pl.pod]; ok {
-			continue
-		}
-		c.Lost++
-		d.leave(pl)
-		d.reconnect(now, pl, pods, "", &c, &errs)
-	}
-
-	// 3. Kicked players: their server already dropped them.
+	// 2. Kicked players: their server already dropped them, before its pod may have gone.
 	for _, k := range kicked {
 		pl, ok := d.up[k.ID]
 		if !ok || pl.pod != k.Pod {
@@ -146,6 +137,16 @@ func (d *Dispatcher) Tick(now time.Time, pods []Pod, kicked []Kick) (Counts, err
 		c.Evicted++
 		d.leave(pl)
 		d.reconnect(now, pl, pods, k.Pod, &c, &errs)
+	}
+
+	// 3. Pods gone: their players are lost and try again.
+	for _, pl := range d.sorted() {
+		if _, ok := byName[pl.pod]; ok {
+			continue
+		}
+		c.Lost++
+		d.leave(pl)
+		d.reconnect(now, pl, pods, "", &c, &errs)
 	}
 
 	// 4. New sessions.

@@ -131,6 +131,18 @@ func TestKickedPlayersAreEvictedAndReconnectElsewhere(t *testing.T) {
 	}
 }
 
+func TestAPlayerKickedOffAPodThatIsGoneNowWasEvictedNotLost(t *testing.T) {
+	a, b := newFake(), newFake()
+	d := newDispatcher(t, sessions(10, 10), 10)
+	tick(t, d, 0, []Pod{pod("a", a), pod("b", b)}) // one each
+	// The drain timeout kicked a's player, then a was deleted, all before this tick.
+	a.RemoveClient("p0000000")
+	c := tick(t, d, 1, []Pod{pod("b", b)}, Kick{Pod: "a", ID: "p0000000"})
+	if c != (Counts{Evicted: 1}) || len(b.clients) != 2 {
+		t.Fatalf("counts %+v; b %v", c, b.clients)
+	}
+}
+
 func TestPlayersOfAVanishedPodAreLost(t *testing.T) {
 	a, b := newFake(), newFake()
 	d := newDispatcher(t, sessions(10, 10, 10), 2)

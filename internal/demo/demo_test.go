@@ -1,0 +1,91 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/streamscaler/streamscaler/adapters/policyfile"
+	"github.com/streamscaler/streamscaler/adapters/trace"
+	"github.com/streamscaler/streamscaler/autoscaler/simulate"
+	"github.com/streamscaler/streamscaler/internal/democluster"
+	"github.com/streamscaler/streamscaler/internal/demo"
+)
+
+// TestDemoEndToEnd runs the real controller binary on the local cluster over two hours of
+// a World Cup 98 afternoon (the peak of a match and the fall after it) at speed 60: about
+// two minutes. No viewer may be cut: no player lost, and every pod that went was
+// deletable and empty. The live fleet must cost what the simulator's reactive run of the
+// same trace says, within 25%.
+func TestDemoEndToEnd(t *testing.T) {
+	if ok, why := democluster.Available(); !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+	bin := filepath.Join(t.TempDir(), "streamscaler")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/streamscaler")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the controller: %v\n%s", err, out)
+	}
+	pf, err := policyfile.Load("../../testdata/policies/srs-edge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := simulate.ParseProfile(pf.Others["SimulationProfile"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof = prof.WithDefaults()
+	series, err := trace.Load("../../testdata/traces/wc98_requests_per_minute.csv", trace.Options{Column: "count"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	series = series.Window(time.Date(1998, 6, 26, 15, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	times, values := make([]time.Time, len(series.Points)), make([]float64, len(series.Points))
+	for i, p := range series.Points {
+		times[i], values[i] = p.Time, p.Value
+	}
+	d, err := simulate.Resample(times, values, time.Duration(prof.StepSeconds)*time.Second, prof.PeakStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var progress bytes.Buffer
+	rep, err := demo.Run(ctx, demo.Config{Demand: d, Profile: prof, Policy: pf.Policy, Speed: 60, Binary: bin, Progress: &progress})
+	t.Logf("progress:\n%s", progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, reactive := rep.Results[0], rep.Results[1]
+	t.Logf("live %+v", withoutSeries(live))
+	t.Logf("simulated reactive %+v", withoutSeries(reactive))
+	t.Logf("controller %+v", rep.Controller)
+	if live.Policy != "live" || reactive.Policy != simulate.PolicyReactive {
+		t.Fatalf("results %s, %s: want live then reactive", live.Policy, reactive.Policy)
+	}
+	if live.LostStreams != 0 {
+		t.Errorf("%d players lost with no fault injected", live.LostStreams)
+	}
+	if rep.RemovedPods == 0 {
+		t.Errorf("no pod was removed: the segment did not exercise scale-in")
+	}
+	for _, v := range rep.Violations {
+		t.Errorf("viewer cut: %s", v)
+	}
+	if ratio := live.PodHours / reactive.PodHours; math.Abs(ratio-1) > 0.25 {
+		t.Errorf("live %.1f pod-hours against the simulator's %.1f (%.2fx): want within 25%%", live.PodHours, reactive.PodHours, ratio)
+	}
+}
+
+func withoutSeries(r simulate.Result) simulate.Result {
+	r.Series = simulate.Series{}
+	return r
+}
