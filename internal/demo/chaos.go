@@ -28,7 +28,7 @@ type chaos struct {
 	leaderless time.Time
 	// promBack is when a stopped Prometheus starts again; zero while it runs.
 	promBack time.Time
-	log        []string
+	log      []string
 }
 
 func newChaos(names []string, d simulate.Demand) (*chaos, error) {

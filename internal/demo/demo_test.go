@@ -13,8 +13,8 @@ import (
 	"github.com/streamscaler/streamscaler/adapters/policyfile"
 	"github.com/streamscaler/streamscaler/adapters/trace"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
-	"github.com/streamscaler/streamscaler/internal/democluster"
 	"github.com/streamscaler/streamscaler/internal/demo"
+	"github.com/streamscaler/streamscaler/internal/democluster"
 )
 
 // TestDemoEndToEnd runs the real controller binary on the local cluster over two hours of

@@ -17,9 +17,9 @@ import (
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
-	"github.com/streamscaler/streamscaler/internal/democluster"
 	"github.com/streamscaler/streamscaler/internal/demo/players"
 	"github.com/streamscaler/streamscaler/internal/demo/srsemu"
+	"github.com/streamscaler/streamscaler/internal/democluster"
 )
 
 // Config is one demo run.
