@@ -55,7 +55,10 @@ func Compress(spec *v1alpha1.ScalingPolicySpec, speed float64) (*v1alpha1.Scalin
 		for _, p := range r.Policies {
 			period := int32(math.Round(float64(p.PeriodSeconds) / speed))
 			if period < 1 {
-				notes = append(notes, fmt.Sprintf("scale-%s policy period %ds is below 1s at speed %g: it runs as 1s, %gs of trace", d, p.PeriodSeconds, speed, speed))
+				note := fmt.Sprintf("scale-%s policy period %ds is below 1s at speed %g: it runs as 1s, %gs of trace", d, p.PeriodSeconds, speed, speed)
+				if len(notes) == 0 || notes[len(notes)-1] != note {
+					notes = append(notes, note)
+				}
 				period = 1
 			}
 			p.PeriodSeconds = period
