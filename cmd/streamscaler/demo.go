@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/streamscaler/streamscaler/adapters/plot"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/internal/demo"
 )
@@ -85,7 +86,11 @@ func runDemo(ctx context.Context, out, progress io.Writer, fl demoFlags, changed
 	if err != nil {
 		return err
 	}
-	if err := writeReport(out, fl.simulateFlags, rp, rep.Report, rep); err != nil {
+	states := plot.Panel{Title: "live: pods per state", XLabel: "hours", YLabel: "pods"}
+	for _, st := range []string{"init", "allocated", "tombstone", "deletable"} {
+		states.Lines = append(states.Lines, plot.Line{Name: st, X: rep.States.Hours, Y: rep.States.Pods[st]})
+	}
+	if err := writeReport(out, fl.simulateFlags, rp, rep.Report, rep, []plot.Panel{states}); err != nil {
 		return err
 	}
 	if fl.format == "json" {

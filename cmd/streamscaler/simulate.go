@@ -62,7 +62,7 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 	if err != nil {
 		return err
 	}
-	return writeReport(out, fl, rp, rep, nil)
+	return writeReport(out, fl, rp, rep, nil, nil)
 }
 
 // replay is a trace and a policy file ready to replay.
@@ -146,9 +146,9 @@ func loadWindow(fl simulateFlags) (*trace.Series, error) {
 
 // writeReport prints the report as a table or JSON, with extra fields beside it in JSON,
 // and draws the plot when asked.
-func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Report, extra any) error {
+func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Report, extra any, more []plot.Panel) error {
 	if fl.plotPath != "" {
-		if err := plot.WritePNG(fl.plotPath, panels(rep), 0, 0); err != nil {
+		if err := plot.WritePNG(fl.plotPath, append(more, panels(rep)...), 0, 0); err != nil {
 			return fmt.Errorf("drawing %s: %w", fl.plotPath, err)
 		}
 	}

@@ -47,7 +47,7 @@ type Config struct {
 
 // Report is the outcome: the live run beside the simulator's on the same trace.
 type Report struct {
-	*simulate.Report
+	*simulate.Report `json:"-"`
 	// Speed and the notes on how the policy was compressed.
 	Speed float64  `json:"speed"`
 	Notes []string `json:"notes,omitempty"`
@@ -60,6 +60,8 @@ type Report struct {
 	Controller Usage `json:"controller"`
 	// Logs is the folder with every process's log.
 	Logs string `json:"logs"`
+	// States is the live fleet's pods per state over time.
+	States StateSeries `json:"states"`
 }
 
 // Usage is the controller's cost over the run.
@@ -440,6 +442,7 @@ func (r *run) finish() (*Report, error) {
 	r.rep.Report = sim
 	r.rep.Violations, r.rep.RemovedPods = r.score.violations, r.score.removed
 	r.rep.Faults = r.chaos.log
+	r.rep.States = r.score.byState
 	u := &r.rep.Controller
 	for _, c := range r.ctrls {
 		u.CPUSeconds += c.cpu.Seconds()

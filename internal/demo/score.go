@@ -22,6 +22,7 @@ type score struct {
 	nextSample                                 time.Time
 
 	states     map[string]int // pods per state at the last tick, for progress lines
+	byState    StateSeries
 	violations []string       // pods removed while not deletable or with players
 	removed    int
 }
@@ -98,6 +99,7 @@ func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[
 	s.replicas = replicas
 	if !now.Before(s.nextSample) {
 		s.series.Add(now, float64(offered), float64(capacity), float64(len(live)))
+		s.byState.add(s.start, now, s.states)
 		s.nextSample = now.Add(time.Minute)
 	}
 }
@@ -113,4 +115,22 @@ func (s *score) result(totals players.Counts) simulate.Result {
 		r.MeanUtilization = s.streamSeconds / (s.podSeconds * float64(s.capacity))
 	}
 	return r
+}
+
+// StateSeries is the live fleet's pods per state, sampled once a minute of trace.
+type StateSeries struct {
+	// Hours since the start of the replay.
+	Hours []float64 `json:"hours"`
+	// Pods holds, per state (init, allocated, tombstone, deletable), a count per sample.
+	Pods map[string][]float64 `json:"pods"`
+}
+
+func (s *StateSeries) add(start, now time.Time, states map[string]int) {
+	if s.Pods == nil {
+		s.Pods = map[string][]float64{}
+	}
+	s.Hours = append(s.Hours, now.Sub(start).Hours())
+	for _, st := range []string{"init", "allocated", "tombstone", "deletable"} {
+		s.Pods[st] = append(s.Pods[st], float64(states[st]))
+	}
 }
