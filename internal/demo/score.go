@@ -23,7 +23,7 @@ type score struct {
 
 	states     map[string]int // pods per state at the last tick, for progress lines
 	byState    StateSeries
-	violations []string       // pods removed while not deletable or with players
+	violations []string // pods removed while not deletable or with players
 	removed    int
 }
 
