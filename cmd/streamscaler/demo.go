@@ -112,8 +112,8 @@ func writeDemoNotes(out io.Writer, rep *demo.Report) error {
 		fmt.Fprintf(out, "  violation: %s\n", v)
 	}
 	c := rep.Controller
-	fmt.Fprintf(out, "controller: %.1f CPU seconds, peak RSS %.0f MiB, %d start(s), %.0f API requests over %.0f passes (%.2f per pass)\n",
-		c.CPUSeconds, float64(c.PeakRSSBytes)/(1<<20), c.Starts, c.APIRequests, c.Passes, c.APIRequestsPerPass)
+	fmt.Fprintf(out, "controller: %.1f CPU seconds, peak RSS %.0f MiB, %d start(s), %.0f API requests (audit log %v) over %.0f passes: %.2f per pass\n",
+		c.CPUSeconds, float64(c.PeakRSSBytes)/(1<<20), c.Starts, c.APIRequests, c.APIRequestsByVerb, c.Passes, c.APIRequestsPerPass)
 	fmt.Fprintf(out, "logs: %s\n", rep.Logs)
 	return nil
 }

@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -196,4 +199,28 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// controllerRequests counts the requests of the controller (user agent streamscaler/...)
+// in the API server's audit log, by verb.
+func controllerRequests(auditLog string) (map[string]int, int, error) {
+	f, err := os.Open(auditLog)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	byVerb, total := map[string]int{}, 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	for sc.Scan() {
+		var ev struct {
+			Stage, Verb, UserAgent string
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Stage != "ResponseComplete" || !strings.HasPrefix(ev.UserAgent, "streamscaler/") {
+			continue
+		}
+		byVerb[ev.Verb]++
+		total++
+	}
+	return byVerb, total, sc.Err()
 }

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
@@ -66,10 +67,15 @@ type Report struct {
 
 // Usage is the controller's cost over the run.
 type Usage struct {
-	CPUSeconds         float64 `json:"cpuSeconds"`
-	PeakRSSBytes       int64   `json:"peakRSSBytes"`
-	Starts             int     `json:"starts"`
-	APIRequests        float64 `json:"apiRequests"`
+	CPUSeconds   float64 `json:"cpuSeconds"`
+	PeakRSSBytes int64   `json:"peakRSSBytes"`
+	Starts       int     `json:"starts"`
+	// APIRequests the controller made, as the API server's audit log counts them (by
+	// user agent), by verb in APIRequestsByVerb; Passes is its policy reconciles.
+	APIRequests       float64        `json:"apiRequests"`
+	APIRequestsByVerb map[string]int `json:"apiRequestsByVerb,omitempty"`
+	// ClientRequests is the controller's own count (client-go's rest_client_requests_total).
+	ClientRequests     float64 `json:"clientRequests"`
 	Passes             float64 `json:"passes"`
 	APIRequestsPerPass float64 `json:"apiRequestsPerPass"`
 }
@@ -104,8 +110,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the local cluster: %w", err)
 	}
-	r.cluster, r.c = cl, cl.Client
 	defer func() { _ = cl.Stop() }()
+	// The demo's own requests carry their own user agent, so that the API server's audit
+	// log tells them from the controller's (the same binary).
+	rc := rest.CopyConfig(cl.Config)
+	rc.UserAgent = "streamscaler-demo"
+	if r.c, err = client.New(rc, client.Options{Scheme: cl.Scheme}); err != nil {
+		return nil, err
+	}
+	r.cluster = cl
 	ctx, cancel := context.WithCancel(ctx) // ends the pod watch before the cluster stops
 	defer cancel()
 	if err := r.setUp(ctx); err != nil {
@@ -217,7 +230,9 @@ func (r *run) setUp(ctx context.Context) error {
 		&v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.cfg.Policy.Name}, Spec: *r.spec},
 	}
 	var err error
-	if r.removals, err = watchRemovals(ctx, r.cluster.Config, r.ns, r.name); err != nil {
+	rc := rest.CopyConfig(r.cluster.Config)
+	rc.UserAgent = "streamscaler-demo"
+	if r.removals, err = watchRemovals(ctx, rc, r.ns, r.name); err != nil {
 		return err
 	}
 	for _, o := range objs {
@@ -448,8 +463,13 @@ func (r *run) finish() (*Report, error) {
 		u.CPUSeconds += c.cpu.Seconds()
 		u.PeakRSSBytes = max(u.PeakRSSBytes, c.peakRSS)
 		u.Starts += c.starts
-		u.APIRequests += c.requests
+		u.ClientRequests += c.requests
 		u.Passes += c.passes
+	}
+	// The API server's count, from its audit log, replaces the controller's own.
+	u.APIRequests = u.ClientRequests
+	if byVerb, n, err := controllerRequests(r.cluster.AuditLogPath()); err == nil {
+		u.APIRequests, u.APIRequestsByVerb = float64(n), byVerb
 	}
 	if u.Passes > 0 {
 		u.APIRequestsPerPass = u.APIRequests / u.Passes

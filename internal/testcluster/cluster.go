@@ -131,6 +131,19 @@ func ForTest(t testing.TB) *Cluster {
 	return c
 }
 
+// auditPolicyYAML records every request once, when its response is complete, without
+// bodies.
+const auditPolicyYAML = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+- level: Metadata
+`
+
+// AuditLogPath is the API server's audit log: a JSON line per request, with its user
+// agent, verb and resource.
+func (c *Cluster) AuditLogPath() string { return filepath.Join(c.dir, "audit.log") }
+
 // Start starts etcd and kube-apiserver with the CRDs installed, then kruise-manager, and
 // returns once Kruise's CloneSet controller reconciles. ctx bounds the start only; the
 // cluster runs until Stop.
@@ -170,10 +183,18 @@ func (c *Cluster) start(ctx context.Context, p paths) error {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                c.Scheme,
 	}
+	auditPolicy := filepath.Join(c.dir, "audit-policy.yaml")
+	if err := os.WriteFile(auditPolicy, []byte(auditPolicyYAML), 0o600); err != nil {
+		return fmt.Errorf("writing the audit policy: %w", err)
+	}
 	c.env.ControlPlane.GetAPIServer().Path = p.apiServer
 	c.env.ControlPlane.GetAPIServer().Configure().
 		// No node lifecycle controller runs to lift a new Node's not-ready taint.
-		Set("disable-admission-plugins", "ServiceAccount,TaintNodesByCondition")
+		Set("disable-admission-plugins", "ServiceAccount,TaintNodesByCondition").
+		// One line per request, with its user agent: who asked the API server for what.
+		Set("audit-policy-file", auditPolicy).
+		Set("audit-log-path", c.AuditLogPath()).
+		Set("audit-log-format", "json")
 	c.env.ControlPlane.Etcd = &envtest.Etcd{Path: p.etcd}
 
 	cfg, err := c.env.Start()
