@@ -68,7 +68,7 @@ bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
 DEMO_FLAGS ?=
 
 .PHONY: demo
-demo: democluster build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
+demo: controlplane build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
 	$(BIN)/streamscaler demo --plot demo.png $(DEMO_FLAGS)
 
 TRACE  ?= testdata/traces/wc98_requests_per_minute.csv
