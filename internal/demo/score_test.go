@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,25 @@ func TestPrometheusTimingFollowsTheSpeed(t *testing.T) {
 	}
 	if got := rateWindow(1); got != time.Minute {
 		t.Errorf("rate window at 1: %s", got)
+	}
+}
+
+func TestControllerRequestsCountsTheControllersCompletedRequestsByVerb(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	lines := []string{
+		`{"stage":"ResponseComplete","verb":"list","userAgent":"streamscaler/v0.0.0 (linux/amd64) kubernetes/$Format"}`,
+		`{"stage":"ResponseComplete","verb":"patch","userAgent":"streamscaler/v0.0.0 (linux/amd64) kubernetes/$Format"}`,
+		`{"stage":"ResponseComplete","verb":"patch","userAgent":"streamscaler/v0.0.0 (linux/amd64) kubernetes/$Format"}`,
+		`{"stage":"ResponseStarted","verb":"watch","userAgent":"streamscaler/v0.0.0"}`,
+		`{"stage":"ResponseComplete","verb":"list","userAgent":"streamscaler-demo"}`,
+		`{"stage":"ResponseComplete","verb":"update","userAgent":"kruise-manager/v1.8.0"}`,
+		`not json`,
+	}
+	if err := os.WriteFile(log, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	byVerb, n, err := controllerRequests(log)
+	if err != nil || n != 3 || byVerb["list"] != 1 || byVerb["patch"] != 2 || len(byVerb) != 2 {
+		t.Fatalf("got %v, %d, %v: want list 1 and patch 2", byVerb, n, err)
 	}
 }
