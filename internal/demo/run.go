@@ -213,23 +213,27 @@ func (r *run) traceEnd() time.Time {
 }
 
 func (r *run) logHint() error {
-	if r.cluster == nil {
+	if r.rep.Logs == "" {
 		return nil
 	}
-	return fmt.Errorf("logs of the cluster and the controller are in %s", r.cluster.Dir())
+	return fmt.Errorf("the controller's and Prometheus's logs are in %s", r.rep.Logs)
 }
 
 // setUp creates the namespace, the CloneSet at the simulator's starting size and the
 // compressed policy, starts the controller and waits until the starting pods serve.
 func (r *run) setUp(ctx context.Context) error {
-	r.rep.Logs = r.cluster.Dir()
+	// The cluster's folder goes when it stops; the controller's logs stay for a look.
+	logs, err := os.MkdirTemp("", "streamscaler-demo-")
+	if err != nil {
+		return fmt.Errorf("creating the demo's log folder: %w", err)
+	}
+	r.rep.Logs = logs
 	initial := int32(simulate.InitialPods(r.cfg.Demand, &r.cfg.Policy.Spec, r.cfg.Profile))
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.ns}},
 		cloneSet(r.ns, r.name, initial),
 		&v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.cfg.Policy.Name}, Spec: *r.spec},
 	}
-	var err error
 	rc := rest.CopyConfig(r.cluster.Config)
 	rc.UserAgent = "streamscaler-demo"
 	if r.removals, err = watchRemovals(ctx, rc, r.ns, r.name); err != nil {
@@ -246,7 +250,7 @@ func (r *run) setUp(ctx context.Context) error {
 	}
 	var ports []int
 	for i := range replicas {
-		c, err := newControllerProcess(fmt.Sprintf("controller-%d", i), r.cfg.Binary, r.cluster.KubeconfigPath(), string(r.cfg.Source), r.cluster.Dir(), lease)
+		c, err := newControllerProcess(fmt.Sprintf("controller-%d", i), r.cfg.Binary, r.cluster.KubeconfigPath(), string(r.cfg.Source), r.rep.Logs, lease)
 		if err != nil {
 			return err
 		}
@@ -395,7 +399,7 @@ func (r *run) controllersAlive() error {
 // startPrometheus starts the real Prometheus the controllers read, and tells them where.
 func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error {
 	var err error
-	r.prom, err = newPromProcess(r.cluster.Dir(), r.cluster.KubeconfigPath(), r.ns, r.name, r.cfg.Speed, controllerPorts)
+	r.prom, err = newPromProcess(r.rep.Logs, r.cluster.KubeconfigPath(), r.ns, r.name, r.cfg.Speed, controllerPorts)
 	if err != nil {
 		return err
 	}
