@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"sort"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,11 +19,12 @@ import (
 // PrometheusServer is Debian's Prometheus, which `make prometheus` installs.
 const PrometheusServer = "/usr/bin/prometheus"
 
-// promProcess is a real Prometheus that finds the fleet's pods through the local API
-// server (kubernetes_sd_configs, as in a cluster) and scrapes their emulated exporters
-// and the controllers. It can be stopped and started again on the same data (chaos).
+// promProcess is a real Prometheus that scrapes the fleet's emulated exporters, found
+// through the local API server (as file_sd targets the demo writes from its pod list:
+// Debian's build has no kubernetes_sd_configs), and the controllers. It can be stopped and started again on the same data (chaos).
 type promProcess struct {
-	dir, config string
+	dir, config, targets string
+	written              string // the targets last written
 	port        int
 	cmd         *exec.Cmd
 	done        chan error
@@ -38,12 +41,15 @@ func rateWindow(speed float64) time.Duration {
 	return max(4*scrapeInterval(speed), time.Duration(float64(time.Minute)/speed).Round(time.Millisecond))
 }
 
-func newPromProcess(dir, kubeconfig, ns, app string, speed float64, controllers []int) (*promProcess, error) {
+func newPromProcess(dir, ns string, speed float64, controllers []int) (*promProcess, error) {
 	ports, err := freePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	p := &promProcess{dir: dir, config: filepath.Join(dir, "prometheus.yml"), port: ports[0]}
+	p := &promProcess{dir: dir, config: filepath.Join(dir, "prometheus.yml"), targets: filepath.Join(dir, "targets.json"), port: ports[0]}
+	if err := p.writeTargets(nil, ns); err != nil {
+		return nil, err
+	}
 	interval := scrapeInterval(speed).String()
 	var ctrl []string
 	for _, port := range controllers {
@@ -53,18 +59,10 @@ func newPromProcess(dir, kubeconfig, ns, app string, speed float64, controllers 
 		"global": map[string]string{"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": "1m"},
 		"scrape_configs": []map[string]any{
 			{
-				"job_name": "srs",
-				"kubernetes_sd_configs": []map[string]any{{
-					"role": "pod", "kubeconfig_file": kubeconfig, "namespaces": map[string][]string{"names": {ns}},
-				}},
-				"relabel_configs": []map[string]any{
-					{"source_labels": []string{"__meta_kubernetes_pod_label_app"}, "regex": app, "action": "keep"},
-					{"source_labels": []string{"__meta_kubernetes_pod_container_port_number"}, "regex": "9972", "action": "keep"},
-					// Only loopback pod IPs: the demo never sends a packet anywhere else.
-					{"source_labels": []string{"__meta_kubernetes_pod_ip"}, "regex": `127\..+`, "action": "keep"},
-					{"source_labels": []string{"__meta_kubernetes_pod_name"}, "target_label": "pod"},
-					{"source_labels": []string{"__meta_kubernetes_namespace"}, "target_label": "namespace"},
-				},
+				// Debian's Prometheus is built without kubernetes_sd_configs, so the demo
+				// writes the pods it lists from the API server as file_sd targets.
+				"job_name":        "srs",
+				"file_sd_configs": []map[string]any{{"files": []string{p.targets}, "refresh_interval": "1s"}},
 			},
 			{"job_name": "streamscaler", "static_configs": []map[string]any{{"targets": ctrl}}},
 		},
@@ -146,4 +144,38 @@ func ready(ctx context.Context, url string) bool {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// writeTargets lists the pods' exporters (pod name to IP) for file_sd, when they changed;
+// the file is replaced whole so Prometheus never reads half of it.
+func (p *promProcess) writeTargets(pods map[string]string, ns string) error {
+	type group struct {
+		Targets []string          `json:"targets"`
+		Labels  map[string]string `json:"labels"`
+	}
+	groups := []group{}
+	names := make([]string, 0, len(pods))
+	for name := range pods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		groups = append(groups, group{Targets: []string{net.JoinHostPort(pods[name], "9972")}, Labels: map[string]string{"pod": name, "namespace": ns}})
+	}
+	b, err := json.Marshal(groups)
+	if err != nil {
+		return err
+	}
+	if string(b) == p.written {
+		return nil
+	}
+	tmp := p.targets + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("writing Prometheus's targets: %w", err)
+	}
+	if err := os.Rename(tmp, p.targets); err != nil {
+		return fmt.Errorf("writing Prometheus's targets: %w", err)
+	}
+	p.written = string(b)
+	return nil
 }

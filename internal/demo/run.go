@@ -157,8 +157,15 @@ func prepare(cfg Config) (*run, error) {
 	case v1alpha1.SourcePrometheus:
 		// SRS's exporter has its own CPU gauge; the default cpu query reads cAdvisor,
 		// which the demo cluster does not have.
+		// The emulators' byte counters run on trace time, and Prometheus's rate() is per
+		// real second: divided by the speed, it is bits per trace second again.
+		sel := `{namespace="$namespace",$podLabel=~"$pods"}`
 		spec.MetricsSource = &v1alpha1.MetricsSourceSpec{Type: v1alpha1.SourcePrometheus, Prometheus: &v1alpha1.PrometheusSource{
-			Queries: map[string]string{"cpu": `max by ($podLabel) (srs_cpu_percent{namespace="$namespace",$podLabel=~"$pods"})`},
+			Queries: map[string]string{
+				"cpu": `max by ($podLabel) (srs_cpu_percent` + sel + `)`,
+				"bandwidth": fmt.Sprintf(`(sum by ($podLabel) (rate(srs_receive_bytes_total%s[$window])) + sum by ($podLabel) (rate(srs_send_bytes_total%s[$window]))) * 8 / %g`,
+					sel, sel, cfg.Speed),
+			},
 		}}
 	default:
 		return nil, fmt.Errorf("--source %q: want srs or prometheus", cfg.Source)
@@ -365,6 +372,11 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 	if err != nil {
 		return err
 	}
+	if r.prom != nil {
+		if err := r.prom.writeTargets(r.fleet.ips(), r.ns); err != nil {
+			return err
+		}
+	}
 	var cs kruisev1alpha1.CloneSet
 	if err := r.c.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, &cs); err != nil {
 		return fmt.Errorf("reading the CloneSet: %w", err)
@@ -399,7 +411,7 @@ func (r *run) controllersAlive() error {
 // startPrometheus starts the real Prometheus the controllers read, and tells them where.
 func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error {
 	var err error
-	r.prom, err = newPromProcess(r.rep.Logs, r.cluster.KubeconfigPath(), r.ns, r.name, r.cfg.Speed, controllerPorts)
+	r.prom, err = newPromProcess(r.rep.Logs, r.ns, r.cfg.Speed, controllerPorts)
 	if err != nil {
 		return err
 	}
