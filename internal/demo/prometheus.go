@@ -3,14 +3,14 @@ package demo
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"sort"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"syscall"
 	"time"
@@ -25,10 +25,10 @@ const PrometheusServer = "/usr/bin/prometheus"
 type promProcess struct {
 	dir, config, targets string
 	written              string // the targets last written
-	port        int
-	cmd         *exec.Cmd
-	done        chan error
-	starts      int
+	port                 int
+	cmd                  *exec.Cmd
+	done                 chan error
+	starts               int
 }
 
 // scrapeInterval is 15s of trace, but no less than 200ms of real time.
