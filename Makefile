@@ -51,8 +51,14 @@ test: controlplane prometheus ## Build the real control plane (cached in bin/) a
 .PHONY: fuzz
 fuzz: ## Fuzz every parser for FUZZTIME each (default 10s).
 	@for t in $(FUZZ_TARGETS); do \
-		echo "fuzzing $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$${t%%:*}" | tail -n 2 || exit 1; \
+		pkg=$${t%%:*}; fn=$${t#*:}; log=$$(mktemp); \
+		echo "fuzzing $$fn in $$pkg for $(FUZZTIME)"; \
+		before=$$( (ls $$pkg/testdata/fuzz/$$fn 2>/dev/null || true) | wc -l); \
+		if go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$$pkg" > $$log 2>&1; then tail -n 2 $$log; continue; fi; \
+		cat $$log; \
+		if [ "$$( (ls $$pkg/testdata/fuzz/$$fn 2>/dev/null || true) | wc -l)" != "$$before" ]; then echo "$$fn found a failing input (in $$pkg/testdata/fuzz/$$fn)"; exit 1; fi; \
+		echo "$$fn failed without a failing input (the fuzzing engine, not the code): once more"; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$$pkg" | tail -n 2 || exit 1; \
 	done
 
 .PHONY: test-unit
