@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -96,7 +97,9 @@ type run struct {
 	ns, name string
 	rep      *Report
 
-	realStart time.Time
+	// realStart is when the replay began, in Unix nanoseconds; the emulators read it
+	// from their own goroutines.
+	realStart atomic.Int64
 }
 
 // Run starts the local cluster, the controller and the fleet, replays the trace and
@@ -212,7 +215,7 @@ func (r *run) startupDelay() time.Duration {
 
 // traceNow maps real time onto the trace.
 func (r *run) traceNow() time.Time {
-	return r.cfg.Demand.Start.Add(time.Duration(float64(time.Since(r.realStart)) * r.cfg.Speed))
+	return r.cfg.Demand.Start.Add(time.Duration(float64(time.Since(time.Unix(0, r.realStart.Load()))) * r.cfg.Speed))
 }
 
 func (r *run) traceEnd() time.Time {
@@ -275,7 +278,7 @@ func (r *run) setUp(ctx context.Context) error {
 		}
 	}
 	r.fleet = &fleet{c: r.c, ns: r.ns, selector: client.MatchingLabels{"app": r.name}, now: r.traceNow, servers: map[string]*srsemu.Server{}}
-	r.realStart = time.Now() // the emulators' clock runs from here; the replay restarts it
+	r.realStart.Store(time.Now().UnixNano()) // the emulators' clock runs from here; the replay restarts it
 	return r.waitServing(ctx, int(initial))
 }
 
@@ -338,7 +341,7 @@ func (r *run) replay(ctx context.Context) error {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	r.realStart = time.Now()
+	r.realStart.Store(time.Now().UnixNano())
 	last, lastProgress := r.cfg.Demand.Start, time.Now()
 	for {
 		now := r.traceNow()
