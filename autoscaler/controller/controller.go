@@ -405,7 +405,7 @@ func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.Pod
 			v[k] = x
 		}
 		out = append(out, autoscaler.PodSample{
-			Name: p.obj.Name, State: p.stored.state, Since: p.stored.since, Ready: isReady(p.obj),
+			Name: p.obj.Name, State: p.stored.state, Since: p.stored.since, Ready: PodReady(p.obj),
 			Created: p.obj.CreationTimestamp.Time, Values: v,
 		})
 	}

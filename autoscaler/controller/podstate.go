@@ -42,7 +42,9 @@ func readState(p *corev1.Pod, now time.Time) storedState {
 	return st
 }
 
-func isReady(p *corev1.Pod) bool {
+// PodReady is the readiness the controller decides on: Running with the Ready condition
+// true. The demo reads pods the same way.
+func PodReady(p *corev1.Pod) bool {
 	if p.Status.Phase != corev1.PodRunning {
 		return false
 	}

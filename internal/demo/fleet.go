@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler/controller"
 	"github.com/streamscaler/streamscaler/internal/demo/players"
 	"github.com/streamscaler/streamscaler/internal/demo/srsemu"
 )
@@ -51,7 +52,7 @@ func (f *fleet) observe(ctx context.Context) ([]livePod, []players.Pod, error) {
 	for i := range list.Items {
 		p := &list.Items[i]
 		seen[p.Name] = true
-		lp := livePod{name: p.Name, state: p.Labels[v1alpha1.StateLabel], ready: podReady(p), deleting: p.DeletionTimestamp != nil}
+		lp := livePod{name: p.Name, state: p.Labels[v1alpha1.StateLabel], ready: controller.PodReady(p), deleting: p.DeletionTimestamp != nil}
 		live = append(live, lp)
 		srv, err := f.server(p)
 		if err != nil {
@@ -123,16 +124,4 @@ func (f *fleet) stop() {
 		srv.Stop()
 		delete(f.servers, name)
 	}
-}
-
-func podReady(p *corev1.Pod) bool {
-	if p.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
