@@ -42,7 +42,7 @@ FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
 	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
 
 .PHONY: test
-test: controlplane prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector and a short fuzz run of each parser.
+test: controlplane prometheus demo-prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector and a short fuzz run of each parser.
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
@@ -74,7 +74,7 @@ bench: ## Run the Go benchmarks (one decision over 100 pods, ...).
 DEMO_FLAGS ?=
 
 .PHONY: demo
-demo: controlplane build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
+demo: controlplane demo-prometheus build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
 	$(BIN)/streamscaler demo --plot demo.png $(DEMO_FLAGS)
 
 TRACE  ?= testdata/traces/wc98_requests_per_minute.csv

@@ -108,9 +108,14 @@ type pass struct {
 	metricsErr error
 }
 
-// fail counts an error of a stage in the self-metrics and returns it.
+// fail counts an error of a stage in the self-metrics and returns it; a write conflict is
+// counted apart, since it is expected and retried, not a failure.
 func (p *pass) fail(stage string, err error) error {
-	if err != nil {
+	switch {
+	case err == nil:
+	case apierrors.IsConflict(err):
+		writeConflicts.WithLabelValues(p.policy.Namespace, p.policy.Name, stage).Inc()
+	default:
 		reconcileErrors.WithLabelValues(p.policy.Namespace, p.policy.Name, stage).Inc()
 	}
 	return err
@@ -141,6 +146,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		took := r.Clock.Now().Sub(start)
 		reconcileDuration.WithLabelValues(req.Namespace, req.Name).Observe(took.Seconds())
 		log.V(2).Info("Reconciled", "duration", took, "requeueAfter", res.RequeueAfter, "error", retErr)
+	}()
+	defer func() {
+		// Another writer (kruise-manager, a sidecar, the other replica during a
+		// failover) changed the object first: expected, and the next pass decides
+		// again from the fresh object.
+		if retErr != nil && apierrors.IsConflict(retErr) {
+			log.V(1).Info("Write conflict: deciding again", "error", retErr.Error())
+			res, retErr = ctrl.Result{Requeue: true}, nil
+		}
 	}()
 	p, res, err := r.read(ctx, req.NamespacedName)
 	if p == nil {

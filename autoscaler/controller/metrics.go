@@ -58,11 +58,15 @@ var (
 		Name: "streamscaler_reconcile_errors_total",
 		Help: "Failed reconcile stages: target, pods, metrics, evict, state, scale, status.",
 	}, []string{"namespace", "policy", "stage"})
+	writeConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "streamscaler_write_conflicts_total",
+		Help: "Writes refused because another writer changed the object first, by stage; the pass is retried at once.",
+	}, []string{"namespace", "policy", "stage"})
 )
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(podTransitions, podsByState, stateDuration, fleetReplicas, metricValue,
-		metricTarget, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors)
+		metricTarget, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
 }
 
 // Replica kinds of streamscaler_fleet_replicas.
@@ -105,7 +109,7 @@ func forgetMetrics(ns, policy string) {
 	l := prometheus.Labels{"namespace": ns, "policy": policy}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		podTransitions, podsByState, stateDuration, fleetReplicas, metricValue, metricTarget, metricForecast,
-		evictedStreams, decisions, reconcileDuration, reconcileErrors,
+		evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts,
 	} {
 		v.DeletePartialMatch(l)
 	}

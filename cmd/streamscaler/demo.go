@@ -114,6 +114,9 @@ func writeDemoNotes(out io.Writer, rep *demo.Report) error {
 	c := rep.Controller
 	fmt.Fprintf(out, "controller: %.1f CPU seconds, peak RSS %.0f MiB, %d start(s), %.0f API requests (audit log %v) over %.0f passes: %.2f per pass\n",
 		c.CPUSeconds, float64(c.PeakRSSBytes)/(1<<20), c.Starts, c.APIRequests, c.APIRequestsByVerb, c.Passes, c.APIRequestsPerPass)
+	fmt.Fprintf(out, "controller decisions by reason: %v\n", c.Decisions)
+	fmt.Fprintf(out, "api server: apiserver_request_total grew by %.0f over the replay, every client together (%.2f per controller pass); the controller's share is the audit log's count above\n",
+		c.AllClientRequests, c.AllClientRequestsPerPass)
 	fmt.Fprintf(out, "logs: %s\n", rep.Logs)
 	return nil
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // controllerProcess is the real `streamscaler controller` binary, run as a subprocess
@@ -31,13 +34,14 @@ type controllerProcess struct {
 	name           string
 	extra          []string // more flags (the Prometheus source's)
 
-	cmd      *exec.Cmd
-	done     chan error
-	starts   int
-	cpu      time.Duration // user+system of the runs that ended
-	peakRSS  int64         // bytes, the most of any run
-	requests float64       // client requests and passes of runs that ended
-	passes   float64
+	cmd       *exec.Cmd
+	done      chan error
+	starts    int
+	cpu       time.Duration // user+system of the runs that ended
+	peakRSS   int64         // bytes, the most of any run
+	requests  float64       // client requests and passes of runs that ended
+	passes    float64
+	decisions map[string]float64 // decisions by reason, of runs that ended
 }
 
 func newControllerProcess(name, binary, kubeconfig, source, dir, leaseNamespace string) (*controllerProcess, error) {
@@ -142,6 +146,16 @@ func (c *controllerProcess) scrape() {
 	}
 	c.requests += sum("rest_client_requests_total", "", "")
 	c.passes += sum("controller_runtime_reconcile_total", "controller", "scalingpolicy")
+	for _, m := range families["streamscaler_decision_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "reason" {
+				if c.decisions == nil {
+					c.decisions = map[string]float64{}
+				}
+				c.decisions[l.GetValue()] += m.GetCounter().GetValue()
+			}
+		}
+	}
 }
 
 // leading reports whether this replica holds the leader lease (always, without election).
@@ -223,4 +237,32 @@ func controllerRequests(auditLog string) (map[string]int, int, error) {
 		total++
 	}
 	return byVerb, total, sc.Err()
+}
+
+// serverRequests sums the API server's apiserver_request_total over every label: the
+// requests of all its clients (kruise-manager, the scheduler, kwok, the demo and the
+// controller), since the metric has no label naming the client.
+func serverRequests(ctx context.Context, cfg *rest.Config) (float64, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	body, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reading the API server's metrics: %w", err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("parsing the API server's metrics: %w", err)
+	}
+	total := 0.0
+	if f := families["apiserver_request_total"]; f != nil {
+		for _, m := range f.GetMetric() {
+			total += m.GetCounter().GetValue()
+		}
+	}
+	return total, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/streamscaler/streamscaler/adapters/policyfile"
 	"github.com/streamscaler/streamscaler/adapters/trace"
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
 	"github.com/streamscaler/streamscaler/internal/demo"
 	"github.com/streamscaler/streamscaler/internal/democluster"
@@ -23,6 +25,31 @@ import (
 // deletable and empty. The live fleet must cost what the simulator's reactive run of the
 // same trace says, within 25%.
 func TestDemoEndToEnd(t *testing.T) {
+	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 15, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	checkLossless(t, rep)
+}
+
+// TestDemoPrometheusSource runs the fleet's fall after the match (an hour, about a
+// minute) with the prometheus source: the real Prometheus finds the pods through the
+// API server (kubernetes_sd_configs) and the controller reads their load from it. Nearly
+// every decision must have had metrics, and the promise holds as with the srs source.
+func TestDemoPrometheusSource(t *testing.T) {
+	rep := runDemo(t, v1alpha1.SourcePrometheus, time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	checkLossless(t, rep)
+	total := 0.0
+	for _, n := range rep.Controller.Decisions {
+		total += n
+	}
+	failed := rep.Controller.Decisions[string(autoscaler.ReasonFailedGetMetrics)]
+	if total == 0 || failed > 0.1*total {
+		t.Errorf("decisions %v: want metrics in at least 90%% of them (Prometheus did not find or scrape the pods)", rep.Controller.Decisions)
+	}
+}
+
+// runDemo runs the real controller binary on the local cluster over a World Cup 98
+// segment at speed 60.
+func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time) *demo.Report {
+	t.Helper()
 	if ok, why := democluster.Available(); !ok {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(why)
@@ -47,7 +74,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	series = series.Window(time.Date(1998, 6, 26, 15, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	series = series.Window(from, to)
 	times, values := make([]time.Time, len(series.Points)), make([]float64, len(series.Points))
 	for i, p := range series.Points {
 		times[i], values[i] = p.Time, p.Value
@@ -59,15 +86,23 @@ func TestDemoEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
-	rep, err := demo.Run(ctx, demo.Config{Demand: d, Profile: prof, Policy: pf.Policy, Speed: 60, Binary: bin, Progress: &progress})
+	rep, err := demo.Run(ctx, demo.Config{Demand: d, Profile: prof, Policy: pf.Policy, Speed: 60, Binary: bin, Source: source, Progress: &progress})
 	t.Logf("progress:\n%s", progress.String())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("controller %+v", rep.Controller)
+	return rep
+}
+
+// checkLossless: no viewer may be cut (no player lost, and every pod that went was
+// deletable and empty), and the live fleet must cost what the simulator's reactive run of
+// the same trace says, within 25%.
+func checkLossless(t *testing.T, rep *demo.Report) {
+	t.Helper()
 	live, reactive := rep.Results[0], rep.Results[1]
 	t.Logf("live %+v", withoutSeries(live))
 	t.Logf("simulated reactive %+v", withoutSeries(reactive))
-	t.Logf("controller %+v", rep.Controller)
 	if live.Policy != "live" || reactive.Policy != simulate.PolicyReactive {
 		t.Fatalf("results %s, %s: want live then reactive", live.Policy, reactive.Policy)
 	}

@@ -98,18 +98,6 @@ func (f *fleet) server(p *corev1.Pod) (*srsemu.Server, error) {
 	return srv, nil
 }
 
-// ips are the pods that have an emulator, with its IP.
-func (f *fleet) ips() map[string]string {
-	out := make(map[string]string, len(f.servers))
-	for name, srv := range f.servers {
-		host, _, err := net.SplitHostPort(srv.ExporterAddr())
-		if err == nil {
-			out[name] = host
-		}
-	}
-	return out
-}
-
 // takeKicks returns the kicks reported since the last call.
 func (f *fleet) takeKicks() []players.Kick {
 	f.mu.Lock()

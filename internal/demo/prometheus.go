@@ -5,30 +5,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/streamscaler/streamscaler/internal/testcluster"
 )
 
-// PrometheusServer is Debian's Prometheus, which `make prometheus` installs.
-const PrometheusServer = "/usr/bin/prometheus"
+// prometheusBinary is the Prometheus that `make demo-prometheus` builds into bin/ from the
+// module proxy (hack/prometheus): Debian's package has no kubernetes_sd_configs.
+const prometheusBinary = "bin/prometheus"
 
-// promProcess is a real Prometheus that scrapes the fleet's emulated exporters, found
-// through the local API server (as file_sd targets the demo writes from its pod list:
-// Debian's build has no kubernetes_sd_configs), and the controllers. It can be stopped and started again on the same data (chaos).
+// promProcess is a real Prometheus that finds the fleet's pods through the local API
+// server (kubernetes_sd_configs, role pod, as in a real cluster), scrapes their emulated
+// exporters, and scrapes the controllers. It can be stopped and started again on the same
+// data (chaos).
 type promProcess struct {
-	dir, config, targets string
-	written              string // the targets last written
-	port                 int
-	cmd                  *exec.Cmd
-	done                 chan error
-	starts               int
+	binary, dir, config string
+	port                int
+	cmd                 *exec.Cmd
+	done                chan error
+	starts              int
 }
 
 // scrapeInterval is 15s of trace, but no less than 200ms of real time.
@@ -41,15 +42,19 @@ func rateWindow(speed float64) time.Duration {
 	return max(4*scrapeInterval(speed), time.Duration(float64(time.Minute)/speed).Round(time.Millisecond))
 }
 
-func newPromProcess(dir, ns string, speed float64, controllers []int) (*promProcess, error) {
+// newPromProcess writes the configuration: the pods of the CloneSet (label app=<app>) in
+// the namespace, on their container port named "exporter", labelled pod and namespace as
+// the policy's queries expect; and the controllers' metrics ports.
+func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers []int) (*promProcess, error) {
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	p := &promProcess{dir: dir, config: filepath.Join(dir, "prometheus.yml"), targets: filepath.Join(dir, "targets.json"), port: ports[0]}
-	if err := p.writeTargets(nil, ns); err != nil {
-		return nil, err
-	}
+	p := &promProcess{binary: filepath.Join(root, prometheusBinary), dir: dir, config: filepath.Join(dir, "prometheus.yml"), port: ports[0]}
 	interval := scrapeInterval(speed).String()
 	var ctrl []string
 	for _, port := range controllers {
@@ -59,10 +64,19 @@ func newPromProcess(dir, ns string, speed float64, controllers []int) (*promProc
 		"global": map[string]string{"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": "1m"},
 		"scrape_configs": []map[string]any{
 			{
-				// Debian's Prometheus is built without kubernetes_sd_configs, so the demo
-				// writes the pods it lists from the API server as file_sd targets.
-				"job_name":        "srs",
-				"file_sd_configs": []map[string]any{{"files": []string{p.targets}, "refresh_interval": "1s"}},
+				"job_name": "srs",
+				"kubernetes_sd_configs": []map[string]any{{
+					"role":            "pod",
+					"kubeconfig_file": kubeconfig,
+					"namespaces":      map[string]any{"names": []string{ns}},
+					"selectors":       []map[string]string{{"role": "pod", "label": "app=" + app}},
+				}},
+				"relabel_configs": []map[string]any{
+					{"source_labels": []string{"__meta_kubernetes_pod_container_port_name"}, "regex": "exporter", "action": "keep"},
+					{"source_labels": []string{"__meta_kubernetes_pod_ip"}, "regex": "", "action": "drop"},
+					{"source_labels": []string{"__meta_kubernetes_pod_name"}, "target_label": "pod"},
+					{"source_labels": []string{"__meta_kubernetes_namespace"}, "target_label": "namespace"},
+				},
 			},
 			{"job_name": "streamscaler", "static_configs": []map[string]any{{"targets": ctrl}}},
 		},
@@ -81,15 +95,15 @@ func (p *promProcess) url() string { return "http://127.0.0.1:" + strconv.Itoa(p
 
 // start runs Prometheus and waits until it is ready.
 func (p *promProcess) start(ctx context.Context) error {
-	if _, err := os.Stat(PrometheusServer); err != nil {
-		return fmt.Errorf("the prometheus source needs %s (make prometheus): %w", PrometheusServer, err)
+	if _, err := os.Stat(p.binary); err != nil {
+		return fmt.Errorf("the prometheus source needs %s (make demo-prometheus): %w", p.binary, err)
 	}
 	p.starts++
 	log, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("prometheus-%d.log", p.starts)))
 	if err != nil {
 		return err
 	}
-	p.cmd = exec.Command(PrometheusServer, "--config.file="+p.config, "--storage.tsdb.path="+filepath.Join(p.dir, "prometheus-data"),
+	p.cmd = exec.Command(p.binary, "--config.file="+p.config, "--storage.tsdb.path="+filepath.Join(p.dir, "prometheus-data"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(p.port), "--log.level=warn", "--storage.tsdb.retention.time=1d")
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	if err := p.cmd.Start(); err != nil {
@@ -144,38 +158,4 @@ func ready(ctx context.Context, url string) bool {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// writeTargets lists the pods' exporters (pod name to IP) for file_sd, when they changed;
-// the file is replaced whole so Prometheus never reads half of it.
-func (p *promProcess) writeTargets(pods map[string]string, ns string) error {
-	type group struct {
-		Targets []string          `json:"targets"`
-		Labels  map[string]string `json:"labels"`
-	}
-	groups := []group{}
-	names := make([]string, 0, len(pods))
-	for name := range pods {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		groups = append(groups, group{Targets: []string{net.JoinHostPort(pods[name], "9972")}, Labels: map[string]string{"pod": name, "namespace": ns}})
-	}
-	b, err := json.Marshal(groups)
-	if err != nil {
-		return err
-	}
-	if string(b) == p.written {
-		return nil
-	}
-	tmp := p.targets + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("writing Prometheus's targets: %w", err)
-	}
-	if err := os.Rename(tmp, p.targets); err != nil {
-		return fmt.Errorf("writing Prometheus's targets: %w", err)
-	}
-	p.written = string(b)
-	return nil
 }

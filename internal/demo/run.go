@@ -79,6 +79,14 @@ type Usage struct {
 	ClientRequests     float64 `json:"clientRequests"`
 	Passes             float64 `json:"passes"`
 	APIRequestsPerPass float64 `json:"apiRequestsPerPass"`
+	// AllClientRequests is how much the API server's apiserver_request_total grew over
+	// the replay: every client's requests (the metric has no label naming the client),
+	// the controller's among them; AllClientRequestsPerPass divides it by Passes.
+	AllClientRequests        float64 `json:"allClientRequests"`
+	AllClientRequestsPerPass float64 `json:"allClientRequestsPerPass"`
+	// Decisions counts the controller's decisions by reason (streamscaler_decision_total):
+	// FailedGetMetrics are the passes it could not read its source.
+	Decisions map[string]float64 `json:"decisions,omitempty"`
 }
 
 // run is the state of one demo.
@@ -124,21 +132,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.cluster = cl
 	ctx, cancel := context.WithCancel(ctx) // ends the pod watch before the cluster stops
 	defer cancel()
+	defer r.tearDown() // also when the set-up fails half-way
 	if err := r.setUp(ctx); err != nil {
 		return nil, errors.Join(err, r.logHint())
 	}
-	defer r.fleet.stop()
-	defer func() {
-		if r.prom != nil {
-			r.prom.stop()
-		}
-	}()
-	defer r.stopControllers()
+	before, errBefore := serverRequests(ctx, cl.Config)
 	if err := r.replay(ctx); err != nil {
 		return nil, errors.Join(err, r.logHint())
 	}
 	r.stopControllers()
+	after, errAfter := serverRequests(ctx, cl.Config)
+	if err := errors.Join(errBefore, errAfter); err != nil {
+		return nil, err
+	}
+	r.rep.Controller.AllClientRequests = after - before
 	return r.finish()
+}
+
+// tearDown stops what setUp started, whatever it got to: the controllers, Prometheus,
+// then the emulators.
+func (r *run) tearDown() {
+	r.stopControllers()
+	if r.prom != nil {
+		r.prom.stop()
+	}
+	if r.fleet != nil {
+		r.fleet.stop()
+	}
 }
 
 func prepare(cfg Config) (*run, error) {
@@ -304,7 +324,12 @@ func (r *run) waitServing(ctx context.Context, n int) error {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of the %d starting pods were allocated after %s", allocated, n, 2*time.Minute+r.startupDelay())
+			kinds := map[string]int{}
+			for _, p := range live {
+				kinds[fmt.Sprintf("ready=%v state=%q", p.ready, p.state)]++
+			}
+			return fmt.Errorf("only %d of the %d starting pods were allocated after %s (pods: %v); the cluster's logs:\n%s",
+				allocated, n, 2*time.Minute+r.startupDelay(), kinds, r.cluster.Logs())
 		}
 		select {
 		case <-ctx.Done():
@@ -375,11 +400,6 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if r.prom != nil {
-		if err := r.prom.writeTargets(r.fleet.ips(), r.ns); err != nil {
-			return err
-		}
-	}
 	var cs kruisev1alpha1.CloneSet
 	if err := r.c.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: r.name}, &cs); err != nil {
 		return fmt.Errorf("reading the CloneSet: %w", err)
@@ -414,7 +434,7 @@ func (r *run) controllersAlive() error {
 // startPrometheus starts the real Prometheus the controllers read, and tells them where.
 func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error {
 	var err error
-	r.prom, err = newPromProcess(r.rep.Logs, r.ns, r.cfg.Speed, controllerPorts)
+	r.prom, err = newPromProcess(r.rep.Logs, r.ns, r.name, r.cluster.KubeconfigPath(), r.cfg.Speed, controllerPorts)
 	if err != nil {
 		return err
 	}
@@ -484,6 +504,12 @@ func (r *run) finish() (*Report, error) {
 		u.Starts += c.starts
 		u.ClientRequests += c.requests
 		u.Passes += c.passes
+		for reason, n := range c.decisions {
+			if u.Decisions == nil {
+				u.Decisions = map[string]float64{}
+			}
+			u.Decisions[reason] += n
+		}
 	}
 	// The API server's count, from its audit log, replaces the controller's own.
 	u.APIRequests = u.ClientRequests
@@ -492,6 +518,7 @@ func (r *run) finish() (*Report, error) {
 	}
 	if u.Passes > 0 {
 		u.APIRequestsPerPass = u.APIRequests / u.Passes
+		u.AllClientRequestsPerPass = u.AllClientRequests / u.Passes
 	}
 	return r.rep, nil
 }
