@@ -62,6 +62,8 @@ type Move struct {
 	Evict bool
 	// Streams is what was left on the pod, when known (the evictor's count).
 	Streams float64
+	// Held is set when the move drains a pod the workload waits to delete.
+	Held bool
 }
 
 // Scale is the workload write a pass asks for: replicas for the pods that stay plus the
@@ -91,6 +93,9 @@ type Outcome struct {
 	Recommendation *Recommendation
 	// Plan is which pods the recommendation moves and how many to create.
 	Plan Plan
+	// Release are the held pods that are now deletable, sorted: the caller releases the
+	// workload's preDelete hook on each, and the workload deletes them.
+	Release []string
 	// Scale is the workload write.
 	Scale Scale
 	// Current counts pods per state after the moves.
@@ -149,12 +154,17 @@ func Decide(s Snapshot, mem *Memory) (Outcome, error) {
 	o.Moves = moves
 	var gone []string
 	for _, p := range pods {
-		if p.State == statemachine.Deletable {
+		switch {
+		case p.Held && p.State == statemachine.Deletable:
+			o.Release = append(o.Release, p.Name)
+		case p.Leaving: // the workload removes it and no longer counts it
+		case p.State == statemachine.Deletable:
 			gone = append(gone, p.Name)
-		} else {
+		default:
 			o.keep++
 		}
 	}
+	sort.Strings(o.Release)
 	o.Scale = o.resize(gone)
 	return o, nil
 }

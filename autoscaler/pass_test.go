@@ -183,3 +183,75 @@ func TestDecide(t *testing.T) {
 		}
 	})
 }
+
+// TestDecideWorkloadRemovals: pods the workload removes on its own (someone else's
+// scale-in, a recreate update) are not counted, kept or named; those it holds for
+// streamscaler (the preDelete hook) drain at once and are released once deletable.
+func TestDecideWorkloadRemovals(t *testing.T) {
+	const (
+		I = statemachine.Init
+		A = statemachine.Allocated
+		T = statemachine.Tombstone
+		D = statemachine.Deletable
+	)
+	held := func(p PodSample) PodSample { p.Leaving, p.Held = true, true; return p }
+	leaving := func(p PodSample) PodSample { p.Leaving = true; return p }
+	t.Run("held pods drain even when no decision is due, and are released once drained", func(t *testing.T) {
+		mem := &Memory{started: true, Next: t0.Add(time.Second)}
+		ps := []PodSample{pod("a", A, 5, 1), held(pod("full", A, 8, 1)), held(pod("starting", I, 0, 0)), held(pod("gone", D, 0, 0))}
+		ps[2].Ready = false
+		// Someone lowered replicas from 4 to 1: the workload holds the three others.
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 1}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"full:scaleIn", "starting:cancel"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if !o.Moves[0].Held {
+			t.Errorf("move %+v is not marked held", o.Moves[0])
+		}
+		if want := []string{"gone", "starting"}; !reflect.DeepEqual(o.Release, want) {
+			t.Errorf("release %v, want %v", o.Release, want)
+		}
+		// Only a is the workload's to count: held pods are not in replicas or podsToDelete.
+		if o.Scale.Write || o.Scale.Replicas != 1 || len(o.Scale.PodsToDelete) != 0 {
+			t.Errorf("scale %+v: want replicas 1 (a alone), nothing named, no write", o.Scale)
+		}
+	})
+	t.Run("a held pod drains like any other when due", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 5, 1), held(pod("draining", T, 0, 0))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 1}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"draining:drained"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if want := []string{"draining"}; !reflect.DeepEqual(o.Release, want) {
+			t.Errorf("release %v, want %v", o.Release, want)
+		}
+		if o.Scale.Write {
+			t.Errorf("scale %+v: a held pod's release needs no CloneSet write", o.Scale)
+		}
+	})
+	t.Run("pods a recreate update replaces are not counted, so their replacements are not cancelled", func(t *testing.T) {
+		// 40 streams at 10 a pod want 4 serving: 4 pods serve, 2 of them are being
+		// replaced (the workload creates 2 more: pending). Nothing must be tombstoned or
+		// cancelled, and replicas stay 4.
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 10, 1), leaving(pod("old1", A, 10, 1)), leaving(pod("old2", A, 10, 1))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 4, Pending: 2}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 {
+			t.Errorf("moves %v, want none", moveList(o))
+		}
+		if o.Recommendation.Current != 4 || o.Recommendation.Replicas != 4 {
+			t.Errorf("recommendation current %d replicas %d, want 4 and 4", o.Recommendation.Current, o.Recommendation.Replicas)
+		}
+		if o.Scale.Write || o.Scale.Replicas != 4 {
+			t.Errorf("scale %+v, want replicas 4 unchanged", o.Scale)
+		}
+	})
+}

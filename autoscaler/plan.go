@@ -35,6 +35,9 @@ func PlanScale(pods []PodSample, pending, desired int32) Plan {
 	serving := pending
 	var tomb, initPods, alloc []PodSample
 	for _, p := range pods {
+		if p.Leaving {
+			continue // the workload is removing it: not ours to count or move
+		}
 		switch p.State {
 		case statemachine.Init:
 			serving++
@@ -127,6 +130,14 @@ var lifecycleEvents = map[statemachine.State][]statemachine.Event{
 	statemachine.Tombstone: {statemachine.EventDrained, statemachine.EventDrainTimeout},
 }
 
+// heldEvents are tried on a pod the workload waits to delete: it stops taking viewers at
+// once (a starting pod is released, a serving one tombstoned) and drains as any other.
+var heldEvents = map[statemachine.State][]statemachine.Event{
+	statemachine.Init:      {statemachine.EventCancel},
+	statemachine.Allocated: {statemachine.EventScaleIn},
+	statemachine.Tombstone: {statemachine.EventDrained, statemachine.EventDrainTimeout},
+}
+
 // Progress advances pods that need no scaling decision: init pods that became Ready go
 // to allocated; tombstoned pods go to deletable when drained to the idle level or when
 // their drain timeout has passed. A drain timeout asks for an eviction first.
@@ -140,7 +151,10 @@ func progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time,
 	var moves []Move
 	for _, p := range pods {
 		events := lifecycleEvents[p.State]
-		if len(events) == 0 || (!due && p.State != statemachine.Init) {
+		if p.Held {
+			events = heldEvents[p.State]
+		}
+		if len(events) == 0 || (!due && p.State != statemachine.Init && !(p.Held && p.State == statemachine.Allocated)) {
 			continue
 		}
 		streams, known := p.Streams()
@@ -161,7 +175,7 @@ func progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time,
 			if err != nil {
 				return nil, fmt.Errorf("pod %s: %w", p.Name, err)
 			}
-			mv := Move{Pod: p.Name, Transition: t, Evict: ev == statemachine.EventDrainTimeout}
+			mv := Move{Pod: p.Name, Transition: t, Evict: ev == statemachine.EventDrainTimeout, Held: p.Held}
 			if known {
 				mv.Streams = streams
 			}

@@ -23,6 +23,14 @@ type PodSample struct {
 	// Values holds the latest sample per metric key (v1alpha1.MetricSpec.Key). A key that
 	// is absent, NaN, infinite or negative counts as missing.
 	Values map[string]float64
+	// Leaving is set when the workload itself is removing the pod (someone else's scale-in,
+	// a recreate update): the workload no longer counts it in its replicas, so the pass
+	// neither counts it as serving nor keeps it nor names it for deletion.
+	Leaving bool
+	// Held is set when the workload waits on streamscaler to delete the pod (a Leaving pod
+	// that the CloneSet's preDelete lifecycle hook holds): the pass drains it now and
+	// releases it once deletable (Outcome.Release).
+	Held bool
 }
 
 // Value returns a metric's sample and whether it is valid.
@@ -56,7 +64,7 @@ func (p PodSample) Streams() (float64, bool) {
 // serving reports whether the pod counts toward the serving fleet (it takes, or will
 // take, new streams).
 func (p PodSample) serving() bool {
-	return p.State == statemachine.Init || p.State == statemachine.Allocated
+	return !p.Leaving && (p.State == statemachine.Init || p.State == statemachine.Allocated)
 }
 
 // Reason explains a recommendation; it becomes a condition reason and an event.

@@ -12,4 +12,11 @@ const (
 	EvictedStreamsAnnotation = "streamscaler.io/evicted-streams"
 	// PolicyAnnotation names the ScalingPolicy that manages the pod's state.
 	PolicyAnnotation = "streamscaler.io/policy"
+	// DrainHookLabel, set to DrainHookValue, is streamscaler's OpenKruise preDelete hook:
+	// a CloneSet whose spec.lifecycle.preDelete.labelsHandler names it (and whose pod
+	// template carries it) does not delete a pod that has it but marks the pod
+	// PreparingDelete and waits; streamscaler drains the pod and then removes the label.
+	DrainHookLabel = "streamscaler.io/drain-before-delete"
+	// DrainHookValue is the value of DrainHookLabel that holds a pod.
+	DrainHookValue = "true"
 )

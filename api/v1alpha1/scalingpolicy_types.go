@@ -453,6 +453,10 @@ const (
 	ConditionScalingActive = "ScalingActive"
 	// ConditionScalingLimited is True when bounds or rate policies held the fleet back.
 	ConditionScalingLimited = "ScalingLimited"
+	// ConditionRemovalsDrain is True when the CloneSet declares streamscaler's preDelete
+	// hook (DrainHookLabel), so that every removal of a pod, whoever asks for it, waits
+	// for the pod's drain; False when a removal by anyone else cuts viewers at once.
+	ConditionRemovalsDrain = "RemovalsDrain"
 )
 
 // ScalingPolicyStatus is what the controller last saw and decided.

@@ -63,6 +63,7 @@ type Reconciler struct {
 type policyMemory struct {
 	autoscaler.Memory
 	forecastFor string
+	handsOn     handsOn
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -93,6 +94,9 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 type pod struct {
 	obj    *corev1.Pod
 	stored storedState
+	// leaving: the CloneSet is removing the pod (kruise.Leaving); held: it waits on
+	// streamscaler's preDelete hook to do so (kruise.Held).
+	leaving, held bool
 }
 
 // pass is what one Reconcile read, for the steps after it.
@@ -167,6 +171,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.apply(ctx, p, o); err != nil {
 		return ctrl.Result{}, err
 	}
+	p.mem.handsOn.remember(ptrValue(p.cs.Spec.Replicas), p.pods)
 	p.mem.Commit(o)
 	return r.report(ctx, p, o)
 }
@@ -198,7 +203,11 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 	if p.pods, p.pending, err = r.listPods(ctx, cs, p.now); err != nil {
 		return nil, ctrl.Result{}, p.fail("pods", err)
 	}
+	r.noticeHandsOn(p)
 	if err := r.repairStates(ctx, p); err != nil {
+		return nil, ctrl.Result{}, p.fail("state", err)
+	}
+	if err := r.checkDrainHook(ctx, p); err != nil {
 		return nil, ctrl.Result{}, p.fail("state", err)
 	}
 	if p.mem.Due(p.now) {
@@ -248,6 +257,14 @@ func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) e
 		}
 		if !done {
 			failed[mv.Pod] = true
+		}
+	}
+	for _, n := range o.Release {
+		if failed[n] {
+			continue
+		}
+		if err := r.release(ctx, p.policy, named[n]); err != nil {
+			return p.fail("state", err)
 		}
 	}
 	return r.scale(ctx, p, o.Resize(failed))
@@ -308,10 +325,7 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 	if err := r.Reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, 0, fmt.Errorf("listing pods of CloneSet %s/%s: %w", cs.Namespace, cs.Name, err)
 	}
-	deleting := map[string]bool{}
-	for _, n := range cs.Spec.ScaleStrategy.PodsToDelete {
-		deleting[n] = true
-	}
+	hookOK, _ := drainHook(cs)
 	var out []*pod
 	inFlight := int32(0)
 	for i := range list.Items {
@@ -319,10 +333,11 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 		if p.DeletionTimestamp != nil || !ownedBy(p, cs) {
 			continue
 		}
-		if deleting[p.Name] {
-			inFlight++
+		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: hookOK && heldPod(p)}
+		if q.leaving {
+			inFlight++ // the CloneSet no longer counts it and creates its replacement
 		}
-		out = append(out, &pod{obj: p, stored: readState(p, now)})
+		out = append(out, q)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].obj.Name < out[j].obj.Name })
 	pending := max(0, ptrValue(cs.Spec.Replicas)-(int32(len(out))-inFlight))
@@ -355,8 +370,10 @@ func (r *Reconciler) move(ctx context.Context, policy *v1alpha1.ScalingPolicy, p
 	}
 	recordTransition(policy.Namespace, policy.Name, t)
 	log.V(1).Info("Pod state", "event", t.Event, "from", t.From, "to", t.To, "inState", t.InState)
-	switch t.Event {
-	case statemachine.EventRevive, statemachine.EventCancel, statemachine.EventScaleIn:
+	switch {
+	case mv.Held && t.To != statemachine.Deletable:
+		r.event(p.obj, corev1.EventTypeNormal, "DrainingForCloneSet", "Drain", "the CloneSet is deleting this pod (PreparingDelete): %s -> %s; released once drained", t.From, t.To)
+	case t.Event == statemachine.EventRevive, t.Event == statemachine.EventCancel, t.Event == statemachine.EventScaleIn:
 		r.event(p.obj, corev1.EventTypeNormal, string(t.Event), "Scale", "%s -> %s", t.From, t.To)
 	}
 	return true, nil
@@ -420,7 +437,7 @@ func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.Pod
 		}
 		out = append(out, autoscaler.PodSample{
 			Name: p.obj.Name, State: p.stored.state, Since: p.stored.since, Ready: PodReady(p.obj),
-			Created: p.obj.CreationTimestamp.Time, Values: v,
+			Created: p.obj.CreationTimestamp.Time, Values: v, Leaving: p.leaving, Held: p.held,
 		})
 	}
 	return out

@@ -108,6 +108,9 @@ func TestController(t *testing.T) {
 		{"prediction seeded from history scales out ahead of the load and reports its forecast", predictive},
 		{"every Grafana panel's query returns data from a real Prometheus scraping the controller", dashboards},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
+		{"a pod another controller names in podsToDelete is held by the preDelete hook, drains, then goes", podsToDeleteByOthers},
+		{"a scale-in by hand: the held pod drains and is taken back while the load wants it", manualScaleIn},
+		{"a CloneSet without the preDelete hook is flagged in a condition and an event", noHook},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, c: c, ns: fmt.Sprintf("t%d", time.Now().UnixNano()%1e9)}
@@ -276,6 +279,12 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 // cloneSet creates a CloneSet of n pods and marks them Ready, each with its streams.
 func (e *env) cloneSet(streams ...int) []corev1.Pod {
 	e.t.Helper()
+	return e.cloneSetWith(nil, streams...)
+}
+
+// cloneSetWith is cloneSet with the CloneSet changed by mutate before it is created.
+func (e *env) cloneSetWith(mutate func(*kruisev1alpha1.CloneSet), streams ...int) []corev1.Pod {
+	e.t.Helper()
 	ctx := context.Background()
 	labels := map[string]string{"app": "srs-edge"}
 	cs := &kruisev1alpha1.CloneSet{
@@ -288,6 +297,9 @@ func (e *env) cloneSet(streams ...int) []corev1.Pod {
 				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "srs", Image: "registry.invalid/ossrs/srs:5"}}},
 			},
 		},
+	}
+	if mutate != nil {
+		mutate(cs)
 	}
 	if err := e.c.Client.Create(ctx, cs); err != nil {
 		e.t.Fatal(err)

@@ -1,0 +1,156 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appspub "github.com/openkruise/kruise-api/apps/pub"
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+)
+
+// hookedCloneSet is a CloneSet that declares streamscaler's preDelete hook, with the hook
+// label in its pod template, and that replaces a pod held for a drain at once (Kruise's
+// scaling-exclude-preparing-delete label), as deploy/samples recommends.
+func hookedCloneSet(cs *kruisev1alpha1.CloneSet) {
+	cs.Labels = map[string]string{kruisev1alpha1.CloneSetScalingExcludePreparingDeleteKey: "true"}
+	labels := map[string]string{v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}
+	for k, v := range cs.Spec.Template.Labels {
+		labels[k] = v
+	}
+	cs.Spec.Template.Labels = labels // not the selector's map: the hook label must stay out of the selector
+	cs.Spec.Lifecycle = &appspub.Lifecycle{PreDelete: &appspub.LifecycleHook{LabelsHandler: map[string]string{v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}}}
+}
+
+// editCloneSet is someone else changing the CloneSet (a person, another controller).
+func (e *env) editCloneSet(change func(*kruisev1alpha1.CloneSet)) {
+	e.t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cs := e.cs()
+		change(&cs)
+		return e.c.Client.Update(context.Background(), &cs)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func lifecycleState(p corev1.Pod) string { return p.Labels[appspub.LifecycleStateKey] }
+
+func (e *env) hasEvent(reason, contains string) (bool, string) {
+	var events corev1.EventList
+	if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
+		return false, err.Error()
+	}
+	var seen []string
+	for _, ev := range events.Items {
+		if ev.Reason == reason && strings.Contains(ev.Message, contains) {
+			return true, ""
+		}
+		seen = append(seen, ev.Reason)
+	}
+	return false, fmt.Sprintf("events %v", seen)
+}
+
+// podsToDeleteByOthers: another controller names a pod with players in podsToDelete. With
+// the hook, Kruise holds the pod (PreparingDelete) and creates its replacement;
+// streamscaler drains it and releases it only once empty; Kruise then deletes it.
+func podsToDeleteByOthers(e *env) {
+	pods := e.cloneSetWith(hookedCloneSet, 10, 10, 10)
+	victim := pods[0].Name
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("every pod allocated, the hook declared", func() (bool, string) {
+		p := e.getPolicy()
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionRemovalsDrain)
+		return c != nil && c.Status == "True" && e.state(victim) == "allocated", fmt.Sprintf("%s; condition %v", states(e), c)
+	})
+	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) {
+		cs.Spec.ScaleStrategy.PodsToDelete = append(cs.Spec.ScaleStrategy.PodsToDelete, victim)
+	})
+	e.eventually("the pod Kruise holds is tombstoned", func() (bool, string) {
+		p, ok := e.podByName(victim)
+		return ok && lifecycleState(p) == string(appspub.LifecycleStatePreparingDelete) && p.Labels[v1alpha1.StateLabel] == "tombstone", states(e)
+	})
+	e.eventually("Kruise creates the replacement", func() (bool, string) {
+		return len(e.pods()) == 4, states(e)
+	})
+	for _, p := range e.pods() {
+		if p.Name != victim && p.Labels[v1alpha1.StateLabel] != "allocated" {
+			e.ready(p.Name)
+		}
+	}
+	e.consistently("a held pod with players is not deleted", 3*time.Second, func() (bool, string) {
+		p, ok := e.podByName(victim)
+		return ok && p.Labels[v1alpha1.DrainHookLabel] == v1alpha1.DrainHookValue, states(e)
+	})
+	e.setStreams(victim, 0)
+	e.eventually("the drained pod is released and Kruise deletes it; replicas unchanged", func() (bool, string) {
+		p, there := e.podByName(victim)
+		var events corev1.EventList
+		_ = e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns))
+		var evs []string
+		for _, ev := range events.Items {
+			evs = append(evs, ev.InvolvedObject.Name+" "+ev.Reason+": "+ev.Message)
+		}
+		return !there && *e.cs().Spec.Replicas == 3 && len(e.pods()) == 3, fmt.Sprintf("%s; victim labels %v deletion %v finalizers %v phase %s owner %v; events %q; cs podsToDelete %v",
+			states(e), p.Labels, p.DeletionTimestamp, p.Finalizers, p.Status.Phase, p.OwnerReferences, evs, e.cs().Spec.ScaleStrategy.PodsToDelete)
+	})
+	e.eventually("a HookReleased event", func() (bool, string) { return e.hasEvent("HookReleased", victim) })
+}
+
+// manualScaleIn: a person lowers replicas while the load still wants every pod. Kruise
+// holds the pod it picked; streamscaler drains it, raises replicas back on the load, and
+// Kruise takes the pod back: no pod is deleted, none is created, and an event says what
+// happened.
+func manualScaleIn(e *env) {
+	before := uids(e.cloneSetWith(hookedCloneSet, 10, 10, 10))
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("every pod allocated", func() (bool, string) {
+		for _, p := range e.pods() {
+			if p.Labels[v1alpha1.StateLabel] != "allocated" {
+				return false, states(e)
+			}
+		}
+		return true, ""
+	})
+	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) { cs.Spec.Replicas = ptrTo(int32(2)) })
+	e.eventually("replicas back to 3 and every pod serving again", func() (bool, string) {
+		for _, p := range e.pods() {
+			if p.Labels[v1alpha1.StateLabel] != "allocated" || lifecycleState(p) == string(appspub.LifecycleStatePreparingDelete) {
+				return false, states(e)
+			}
+		}
+		return *e.cs().Spec.Replicas == 3, states(e)
+	})
+	if now := uids(e.pods()); fmt.Sprint(now) != fmt.Sprint(before) {
+		e.t.Errorf("pods changed: before %v, now %v", before, now)
+	}
+	e.eventually("a ReplicasChangedElsewhere event", func() (bool, string) {
+		return e.hasEvent("ReplicasChangedElsewhere", "from 3 to 2")
+	})
+}
+
+// noHook: a CloneSet without the hook is scaled as before, and the policy says, in a
+// condition and an event, that removals by anyone else cut viewers.
+func noHook(e *env) {
+	e.cloneSet(10, 10)
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("RemovalsDrain is False with the reason", func() (bool, string) {
+		p := e.getPolicy()
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionRemovalsDrain)
+		return c != nil && c.Status == "False" && c.Reason == "NoPreDeleteHook", fmt.Sprintf("%v", c)
+	})
+	e.eventually("a NoPreDeleteHook warning", func() (bool, string) { return e.hasEvent("NoPreDeleteHook", "preDelete") })
+}
+
+func ptrTo[T any](v T) *T { return &v }
