@@ -165,11 +165,9 @@ func scaleUpLimit(now time.Time, current int32, r v1alpha1.EffectiveRules, hist 
 	for _, p := range r.Policies {
 		added, removed := hist.changeInPeriod(now, time.Duration(p.PeriodSeconds)*time.Second)
 		start := current - added + removed
-		var proposed int32
+		proposed := saturateInt32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
 		if p.Type == v1alpha1.RatePods {
-			proposed = start + p.Value
-		} else {
-			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
+			proposed = saturateInt32(float64(start) + float64(p.Value))
 		}
 		result = pick(result, proposed)
 	}
@@ -185,11 +183,9 @@ func scaleDownLimit(now time.Time, current int32, r v1alpha1.EffectiveRules, his
 	for _, p := range r.Policies {
 		added, removed := hist.changeInPeriod(now, time.Duration(p.PeriodSeconds)*time.Second)
 		start := current - added + removed
-		var proposed int32
+		proposed := saturateInt32(float64(start) * (1 - float64(p.Value)/100))
 		if p.Type == v1alpha1.RatePods {
-			proposed = start - p.Value
-		} else {
-			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
+			proposed = saturateInt32(float64(start) - float64(p.Value))
 		}
 		result = pick(result, proposed)
 	}

@@ -3,6 +3,7 @@ package autoscaler
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
@@ -48,11 +49,20 @@ type Recommendation struct {
 	Predicted int32
 }
 
+// ImplausibleFactor bounds one pod's sample relative to its metric's per-pod target. A
+// media pod's capacity is within a few times its target (an SRS edge sized for 800
+// players tops out in the tens of thousands), so a pod reporting more than 100 times its
+// target is a broken exporter, not load: the sample is left out as missing, and the
+// metric may not shrink the fleet in that pass.
+const ImplausibleFactor = 100
+
 // Recommend sizes the serving fleet. The per-metric answer is ceil(total load / per-pod
 // target), where the load of tombstoned pods counts too: their viewers leave and come back
 // on allocated pods. Missing samples follow the HorizontalPodAutoscaler's conservative
-// rules, so they can slow a change but never cause a scale-in. hist carries stabilization
-// and rate history between calls; Recommend records this call's raw answer in it.
+// rules, so they can slow a change but never cause a scale-in; an implausible sample
+// (above ImplausibleFactor times the target) is missing and also holds scale-in. hist
+// carries stabilization and rate history between calls; Recommend records this call's raw
+// answer in it.
 func Recommend(in Input, hist *History) Recommendation {
 	current := in.Pending
 	for _, p := range in.Pods {
@@ -64,10 +74,11 @@ func Recommend(in Input, hist *History) Recommendation {
 	if in.SourceFailures > 0 {
 		return fallback(in, current, hist)
 	}
-	raw, anyValid, anyInvalid := int32(0), false, false
+	raw, anyValid, anyInvalid, implausible := int32(0), false, false, false
 	for _, m := range in.Spec.Metrics {
 		r := metricDesired(m, in.Pods, current, in.Spec)
 		rec.Metrics = append(rec.Metrics, r)
+		implausible = implausible || len(r.Implausible) > 0
 		if !r.Valid {
 			anyInvalid = true
 			continue
@@ -85,15 +96,20 @@ func Recommend(in Input, hist *History) Recommendation {
 		if rec.Replicas != current {
 			rec.Message = fmt.Sprintf("no metric could be computed; moving %d serving pods into bounds [%d, %d]", current, in.Spec.Min(), in.Spec.MaxReplicas)
 		}
+		rec.Message += implausibleNote(rec.Metrics)
 		return rec
-	case anyInvalid && raw < current:
-		// An invalid metric may be the one that is hot: allow growth, never shrink.
+	case (anyInvalid || implausible) && raw < current:
+		// An invalid metric may be the one that is hot, and so may the pod whose exporter
+		// is broken: allow growth, never shrink.
 		rec.Raw = current
 		replicas, reason, msg := Normalize(in.Now, in.Spec, current, current, hist)
 		if reason == ReasonDesiredWithinRange {
 			reason, msg = ReasonMissingMetricsHeld, "a metric could not be computed; scale-in held"
+			if !anyInvalid {
+				msg = "a pod's sample was implausible; scale-in held"
+			}
 		}
-		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg
+		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg+implausibleNote(rec.Metrics)
 		return rec
 	}
 	// A forecast scales out ahead of the load; alone it never scales in.
@@ -116,7 +132,24 @@ func Recommend(in Input, hist *History) Recommendation {
 	if predicted > 0 && raw == predicted && rec.Replicas > current {
 		rec.Message = fmt.Sprintf("forecast asks for %d serving pods ahead of the load; %s", predicted, rec.Message)
 	}
+	rec.Message += implausibleNote(rec.Metrics)
 	return rec
+}
+
+// implausibleNote names, for the message, the first implausible sample of each metric.
+func implausibleNote(metrics []MetricResult) string {
+	var b strings.Builder
+	for _, m := range metrics {
+		if len(m.Implausible) == 0 {
+			continue
+		}
+		first := m.Implausible[0]
+		fmt.Fprintf(&b, "; %s: pod %s reported %g, above %d times the per-pod target %g, and is left out as missing", m.Key, first.Pod, first.Value, ImplausibleFactor, m.Target)
+		if n := len(m.Implausible); n > 1 {
+			fmt.Fprintf(&b, " (%d pods)", n)
+		}
+	}
+	return b.String()
 }
 
 // fallback decides while the metrics source fails: hold the serving fleet, or, with a
@@ -142,19 +175,28 @@ func fallback(in Input, current int32, hist *History) Recommendation {
 func metricDesired(m v1alpha1.MetricSpec, pods []PodSample, current int32, spec *v1alpha1.ScalingPolicySpec) MetricResult {
 	key := m.Key()
 	r := MetricResult{Key: key, Type: m.Type, Target: m.TargetValue()}
-	if r.Target <= 0 {
+	if !(r.Target > 0) || math.IsInf(r.Target, 1) {
 		return r
+	}
+	limit := ImplausibleFactor * r.Target
+	value := func(p PodSample) (float64, bool) {
+		v, ok := p.Value(key)
+		if ok && v > limit {
+			r.Implausible = append(r.Implausible, PodValue{Pod: p.Name, Value: v})
+			return 0, false
+		}
+		return v, ok
 	}
 	known := 0
 	for _, p := range pods {
 		switch p.State {
 		case statemachine.Init:
 			// Starting pods carry no load; a sample, if any, still counts.
-			if v, ok := p.Value(key); ok {
+			if v, ok := value(p); ok {
 				r.Total += v
 			}
 		case statemachine.Allocated, statemachine.Tombstone:
-			if v, ok := p.Value(key); ok {
+			if v, ok := value(p); ok {
 				r.Total += v
 				known++
 			} else {
@@ -162,7 +204,7 @@ func metricDesired(m v1alpha1.MetricSpec, pods []PodSample, current int32, spec 
 			}
 		}
 	}
-	if known == 0 && r.Missing > 0 {
+	if (known == 0 && r.Missing > 0) || math.IsInf(r.Total, 1) {
 		return r
 	}
 	r.Valid = true
@@ -191,16 +233,26 @@ func metricDesired(m v1alpha1.MetricSpec, pods []PodSample, current int32, spec 
 	return r
 }
 
-// ceilReplicas rounds up, forgiving floating-point noise such as 3.0000000000004.
+// ceilReplicas rounds up, forgiving floating-point noise such as 3.0000000000004. A
+// negative answer is 0; one beyond int32 is MaxInt32, which maxReplicas then caps.
 func ceilReplicas(x float64) int32 {
-	c := math.Ceil(x - 1e-9)
-	if c < 0 {
+	return max(0, saturateInt32(math.Ceil(x-1e-9)))
+}
+
+// saturateInt32 truncates x toward zero into int32, saturating at the type's bounds. Go
+// leaves converting an out-of-range float to an integer to the platform (amd64 gives
+// MinInt32 for +1e308), so every float count goes through here. NaN, which the callers
+// rule out, is 0.
+func saturateInt32(x float64) int32 {
+	switch {
+	case math.IsNaN(x):
 		return 0
-	}
-	if c > math.MaxInt32 {
+	case x >= math.MaxInt32:
 		return math.MaxInt32
+	case x <= math.MinInt32:
+		return math.MinInt32
 	}
-	return int32(c)
+	return int32(x)
 }
 
 func clamp(v, lo, hi int32) int32 {

@@ -21,7 +21,8 @@ type PodSample struct {
 	// Created orders pods by age (newest init pods are cancelled first).
 	Created time.Time
 	// Values holds the latest sample per metric key (v1alpha1.MetricSpec.Key). A key that
-	// is absent, NaN, infinite or negative counts as missing.
+	// is absent, NaN, infinite or negative counts as missing, and so does one above
+	// ImplausibleFactor times the metric's per-pod target.
 	Values map[string]float64
 	// Leaving is set when the workload itself is removing the pod (someone else's scale-in,
 	// a recreate update): the workload no longer counts it in its replicas, so the pass
@@ -67,6 +68,12 @@ func (p PodSample) serving() bool {
 	return !p.Leaving && (p.State == statemachine.Init || p.State == statemachine.Allocated)
 }
 
+// PodValue is one pod's sample of one metric.
+type PodValue struct {
+	Pod   string
+	Value float64
+}
+
 // Reason explains a recommendation; it becomes a condition reason and an event.
 type Reason string
 
@@ -89,7 +96,8 @@ const (
 	ReasonScaleUpDisabled Reason = "ScaleUpDisabled"
 	// ReasonScaleDownDisabled: selectPolicy Disabled forbids scale-down.
 	ReasonScaleDownDisabled Reason = "ScaleDownDisabled"
-	// ReasonMissingMetricsHeld: a metric could not be computed, so the fleet may grow but not shrink.
+	// ReasonMissingMetricsHeld: a metric could not be computed, or a pod's sample of it was
+	// implausible, so the fleet may grow but not shrink.
 	ReasonMissingMetricsHeld Reason = "MissingMetricsHeld"
 	// ReasonFailedGetMetrics: no metric could be computed; the fleet is held.
 	ReasonFailedGetMetrics Reason = "FailedGetMetrics"
@@ -118,6 +126,9 @@ type MetricResult struct {
 	Target float64
 	// Missing counts allocated or tombstoned pods without a valid sample.
 	Missing int
+	// Implausible are the pods whose sample was above ImplausibleFactor times the
+	// per-pod target: left out of Total, and counted in Missing unless the pod is starting.
+	Implausible []PodValue
 	// Desired is the serving pod count this metric alone asks for.
 	Desired int32
 	// Valid is false when the metric could not be computed at all.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/streamscaler/streamscaler/adapters/samples"
@@ -26,11 +27,12 @@ type Source struct {
 }
 
 // Samples returns, per pod name, the valid samples of the given metric keys. A value
-// that does not parse, is NaN, infinite or negative, or is older than MaxAge (by
-// TimeAnnotation; a sample without a time counts as stale when MaxAge is set) is left
-// out, which the decision core treats as missing. The age bound is the policy's
+// that does not parse, is NaN, infinite, negative or above its per-pod ceiling
+// (samples.Ceiling), or is older than MaxAge (by TimeAnnotation; a sample without a time
+// counts as stale when MaxAge is set) is left out, which the decision core treats as
+// missing. The age bound is the policy's
 // spec.metricsSource.maxSampleAge (default 2m).
-func (s *Source) Samples(_ context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
 	var raw []samples.Sample
 	names := make([]string, 0, len(pods))
 	var now time.Time
@@ -60,6 +62,7 @@ func (s *Source) Samples(_ context.Context, policy *v1alpha1.ScalingPolicy, pods
 			raw = append(raw, samples.Sample{Pod: p.Name, Key: k, Value: v, Time: at})
 		}
 	}
-	out, _ := samples.Collect(raw, names, now, maxAge)
+	out, dropped := samples.Collect(raw, names, now, maxAge)
+	dropped.LogImplausible(logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "annotations"))
 	return out, nil
 }

@@ -23,6 +23,7 @@ func TestSamples(t *testing.T) {
 		podWith("good", map[string]string{Prefix + "pullStreams": " 42 ", Prefix + "bandwidth": "1.05e8", TimeAnnotation: fresh}),
 		podWith("garbage", map[string]string{Prefix + "pullStreams": "lots", Prefix + "bandwidth": "NaN", Prefix + "pushStreams": "-1", TimeAnnotation: fresh}),
 		podWith("infinite", map[string]string{Prefix + "pullStreams": "+Inf", TimeAnnotation: fresh}),
+		podWith("absurd", map[string]string{Prefix + "pullStreams": "1e308", Prefix + "bandwidth": "2e12", TimeAnnotation: fresh}),
 		podWith("stale", map[string]string{Prefix + "pullStreams": "7", TimeAnnotation: stale}),
 		podWith("undated", map[string]string{Prefix + "pullStreams": "7"}),
 	}
@@ -36,17 +37,18 @@ func TestSamples(t *testing.T) {
 		"good":     {"pullStreams": 42, "bandwidth": 1.05e8},
 		"garbage":  {},
 		"infinite": {},
+		"absurd":   {},
 		"stale":    {},
 		"undated":  {},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v (stale and undated samples are missing)", got, want)
 	}
-	all, _ := (&Source{}).Samples(context.Background(), policy, pods[3:], []string{"pullStreams"})
+	all, _ := (&Source{}).Samples(context.Background(), policy, pods[4:], []string{"pullStreams"})
 	if all["stale"]["pullStreams"] != 7 || all["undated"]["pullStreams"] != 7 {
 		t.Fatalf("without a clock every sample counts: %v", all)
 	}
-	def, _ := s.Samples(context.Background(), &v1alpha1.ScalingPolicy{}, pods[3:4], []string{"pullStreams"})
+	def, _ := s.Samples(context.Background(), &v1alpha1.ScalingPolicy{}, pods[4:5], []string{"pullStreams"})
 	if len(def["stale"]) != 0 {
 		t.Fatalf("a 5-minute-old sample is stale under the default 2m bound: %v", def)
 	}

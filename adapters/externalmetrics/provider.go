@@ -3,6 +3,7 @@ package externalmetrics
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -68,7 +69,12 @@ func (p *storeProvider) ListAllExternalMetrics() []provider.ExternalMetricInfo {
 	return out
 }
 
-// quantity keeps three decimals, as the HPA reads external values in milli-units.
+// quantity keeps three decimals, as the HPA reads external values in milli-units. Where
+// the milli-units would not fit int64 (beyond about 9.2e15) the value is written with an
+// exponent instead, never wrapped to a negative number. The store keeps only finite values.
 func quantity(v float64) resource.Quantity {
-	return *resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI)
+	if milli := math.Round(v * 1000); math.Abs(milli) < 0x1p63 {
+		return *resource.NewMilliQuantity(int64(milli), resource.DecimalSI)
+	}
+	return resource.MustParse(strconv.FormatFloat(v, 'e', -1, 64))
 }

@@ -2,6 +2,7 @@ package externalmetrics
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +196,27 @@ func TestStoreConcurrent(t *testing.T) {
 func nan() float64 {
 	zero := 0.0
 	return zero / zero
+}
+
+func TestQuantityNeverWraps(t *testing.T) {
+	cases := []struct {
+		name string
+		v    float64
+	}{
+		{"a fraction is kept to the milli", 1234.5678},
+		{"the largest value whose milli-units fit int64", 9.2e15},
+		{"milli-units beyond int64", 9.3e15},
+		{"the operator's 1e308", 1e308},
+		{"the largest float64", 1.7976931348623157e308},
+		{"a huge negative value", -1e308},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := quantity(c.v)
+			got := q.AsApproximateFloat64()
+			if (got > 0) != (c.v > 0) || math.Abs(got-c.v) > 1e-3+1e-9*math.Abs(c.v) {
+				t.Fatalf("quantity(%g) = %s, reads back as %g", c.v, q.String(), got)
+			}
+		})
+	}
 }

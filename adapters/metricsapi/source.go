@@ -110,11 +110,11 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	out, dropped := samples.Collect(raw, names, s.now(), policy.Spec.SampleMaxAge())
 
 	if outsideLife+unusable+dropped.Total() > 0 {
-		logr.FromContextOrDiscard(ctx).V(1).Info("Left pod metrics out",
+		logr.FromContextOrDiscard(ctx).V(1).Info("Left pod metrics out", append([]any{
 			"policy", klog.KObj(policy), "listed", len(list.Items), "notAsked", notAsked,
-			"measuredOutsidePodLife", outsideLife, "withoutUtilization", unusable,
-			"stale", dropped.Stale, "notFinite", dropped.NotFinite, "negative", dropped.Negative)
+			"measuredOutsidePodLife", outsideLife, "withoutUtilization", unusable}, dropped.KeysAndValues()...)...)
 	}
+	dropped.LogImplausible(logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "metrics-api", "policy", klog.KObj(policy)))
 	return out, nil
 }
 

@@ -12,7 +12,7 @@
 // own (TLS, bearer tokens re-read from their file at every request, the proxy from the
 // environment, redirects that keep the token on the host asked), per-query timeouts and
 // bounded bodies, and the mapping of result series to pods. Sample hygiene (stale, NaN, infinite, negative,
-// unknown pods) is adapters/samples'. A failed query fails the whole read, so the
+// implausible, unknown pods) is adapters/samples'. A failed query fails the whole read, so the
 // controller holds the fleet instead of acting on half the metrics; a bad series is left
 // out, never read as zero. It never imports autoscaler.
 package prometheus

@@ -146,8 +146,9 @@ func checkAddress(address string) error {
 // Samples runs one instant query per metric key and returns, per asked pod, the valid
 // samples. Every asked pod is in the result, with an empty map when nothing valid came.
 // A key without a query, a failed query or a result that is not a vector fails the whole
-// read; a series that is stale, not finite, negative, of a pod not asked for, without the
-// pod label or ambiguous (two values for one pod) is left out, never read as zero.
+// read; a series that is stale, not finite, negative, above its per-pod ceiling, of a pod
+// not asked for, without the pod label or ambiguous (two values for one pod) is left out,
+// never read as zero.
 func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "prometheus")
 	now := s.now()
@@ -203,11 +204,11 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		return nil, err
 	}
 
-	// 4. The shared hygiene: stale, not finite, negative and unknown pods are left out.
+	// 4. The shared hygiene: stale, not finite, negative, implausible and unknown pods are left out.
 	out, dropped := samples.Collect(raw, names, now, maxAge)
-	log.V(1).Info("Read prometheus samples", "address", address, "keys", keys, "pods", len(names),
-		"samples", len(raw)-dropped.Total(), "stale", dropped.Stale, "notFinite", dropped.NotFinite,
-		"negative", dropped.Negative, "unknownPod", dropped.UnknownPod, "noPodLabel", noPodLabel, "ambiguous", ambiguous)
+	log.V(1).Info("Read prometheus samples", append([]any{"address", address, "keys", keys, "pods", len(names),
+		"samples", len(raw) - dropped.Total(), "noPodLabel", noPodLabel, "ambiguous", ambiguous}, dropped.KeysAndValues()...)...)
+	dropped.LogImplausible(log.WithValues("address", address))
 	return out, nil
 }
 

@@ -1,4 +1,5 @@
 // Package samples holds the sample hygiene every metrics source shares: a sample that is
-// older than the staleness bound, NaN, infinite or negative is missing, and missing is
-// never zero. Sources collect raw samples and call Collect. It never imports autoscaler.
+// older than the staleness bound, NaN, infinite, negative or above its metric's per-pod
+// ceiling is missing, and missing is never zero. Sources collect raw samples and call
+// Collect. It never imports autoscaler.
 package samples

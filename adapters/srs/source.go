@@ -153,8 +153,9 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	}
 	out, dropped := samples.Collect(raw, names, s.cfg.Now(), maxAge)
 	if dropped.Total() > 0 {
-		log.V(1).Info("SRS samples dropped", "stale", dropped.Stale, "notFinite", dropped.NotFinite, "negative", dropped.Negative, "unknownPod", dropped.UnknownPod)
+		log.V(1).Info("SRS samples dropped", dropped.KeysAndValues()...)
 	}
+	dropped.LogImplausible(log.WithValues("metricsSource", "srs"))
 	if failed == len(pods) {
 		return out, first
 	}

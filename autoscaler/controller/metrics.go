@@ -37,6 +37,10 @@ var (
 		Name: "streamscaler_metric_target_per_pod",
 		Help: "Per-pod target of a metric.",
 	}, []string{"namespace", "policy", "metric"})
+	metricImplausible = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "streamscaler_metric_implausible_pods",
+		Help: "Pods whose sample of a metric was above 100 times its per-pod target in the last decision: a broken exporter; the sample was left out as missing.",
+	}, []string{"namespace", "policy", "metric"})
 	metricForecast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "streamscaler_metric_forecast",
 		Help: "Forecast total load of a metric the fleet is readied for (upper band over the horizon).",
@@ -66,7 +70,7 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(podTransitions, podsByState, stateDuration, fleetReplicas, metricValue,
-		metricTarget, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
+		metricTarget, metricImplausible, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
 }
 
 // Replica kinds of streamscaler_fleet_replicas.
@@ -95,6 +99,7 @@ func recordDecision(ns, policy string, rec autoscaler.Recommendation, targets ma
 	fleetReplicas.WithLabelValues(ns, policy, replicasPredicted).Set(float64(rec.Predicted))
 	for _, m := range rec.Metrics {
 		metricTarget.WithLabelValues(ns, policy, m.Key).Set(targets[m.Key])
+		metricImplausible.WithLabelValues(ns, policy, m.Key).Set(float64(len(m.Implausible)))
 		if m.Valid {
 			metricValue.WithLabelValues(ns, policy, m.Key).Set(m.Total)
 		}
@@ -108,7 +113,7 @@ func recordDecision(ns, policy string, rec autoscaler.Recommendation, targets ma
 func forgetMetrics(ns, policy string) {
 	l := prometheus.Labels{"namespace": ns, "policy": policy}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		podTransitions, podsByState, stateDuration, fleetReplicas, metricValue, metricTarget, metricForecast,
+		podTransitions, podsByState, stateDuration, fleetReplicas, metricValue, metricTarget, metricImplausible, metricForecast,
 		evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts,
 	} {
 		v.DeletePartialMatch(l)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
@@ -78,14 +80,33 @@ func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alph
 	}
 }
 
+// quantity writes v for the status: in milli-units below 1e12, in whole units below
+// 2^63, and beyond int64 as an integer and a decimal exponent ("100e306"), which a
+// Quantity holds exactly. Converting such a value to int64 once wrote 1e308 as
+// -9223372036854775808. NaN and infinities have no quantity.
 func quantity(v float64) *resource.Quantity {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return nil
+	case math.Abs(v) < 1e12:
+		return resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI)
+	case math.Abs(v) < 0x1p63: // MaxInt64 as a float64 is 2^63 itself, so < is the safe test
+		return resource.NewQuantity(int64(math.Round(v)), resource.DecimalSI)
 	}
-	if math.Abs(v) >= 1e12 {
-		return resource.NewQuantity(int64(math.Round(v)), resource.DecimalSI) // milli-units would overflow
+	q, err := resource.ParseQuantity(exponentForm(v))
+	if err != nil {
+		return nil // not reached: exponentForm writes what ParseQuantity reads
 	}
-	return resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI)
+	return &q
+}
+
+// exponentForm writes v as an integer and a decimal exponent, 1.5e+19 as "15e18": the
+// canonical form of a Quantity too large for int64.
+func exponentForm(v float64) string {
+	mantissa, exp, _ := strings.Cut(strconv.FormatFloat(v, 'e', -1, 64), "e")
+	e, _ := strconv.Atoi(exp)
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	return whole + frac + "e" + strconv.Itoa(e-len(frac))
 }
 
 // writeStatus updates the status subresource when it changed.
@@ -109,6 +130,13 @@ func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) 
 		logf.FromContext(ctx).V(1).Info("Decided", "serving", rec.Current, "desired", rec.Replicas, "raw", rec.Raw, "reason", rec.Reason, "plan", o.Plan)
 		if rec.Replicas != rec.Current {
 			r.event(policy, corev1.EventTypeNormal, "Rescale", "Decide", "%d serving pods -> %d (%s): %s", rec.Current, rec.Replicas, rec.Reason, rec.Message)
+		}
+		for _, m := range rec.Metrics {
+			if len(m.Implausible) > 0 {
+				first := m.Implausible[0]
+				r.event(policy, corev1.EventTypeWarning, "ImplausibleSample", "Decide", "%s: %d pod(s) reported more than %d times the per-pod target %g (pod %s: %g), a broken exporter; left out as missing, and the metric cannot shrink the fleet",
+					m.Key, len(m.Implausible), autoscaler.ImplausibleFactor, m.Target, first.Pod, first.Value)
+			}
 		}
 	}
 	r.fillStatus(p.status, policy, p.cs, p.pods, rec, p.metricsErr)

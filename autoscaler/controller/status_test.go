@@ -1,0 +1,80 @@
+package controller
+
+import (
+	"math"
+	"testing"
+
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler"
+)
+
+func TestQuantityNeverOverflows(t *testing.T) {
+	cases := []struct {
+		name string
+		v    float64
+		want string // "" for no quantity
+	}{
+		{"a fraction keeps milli-units", 1.5, "1500m"},
+		{"just under 1e12 keeps milli-units", 999999999999.5, "999999999999500m"},
+		{"a terabit is whole units", 1e12, "1T"},
+		{"the largest integer below 2^63 is exact", math.Nextafter(0x1p63, 0), "9223372036854774784"},
+		{"2^63 does not wrap to a negative number", 0x1p63, "9223372036854776e3"},
+		{"1e19 is written with an exponent", 1e19, "10e18"},
+		{"1e308, the operator's sample, stays positive", 1e308, "100e306"},
+		{"the largest float64 stays itself", math.MaxFloat64, "179769313486231570e291"},
+		{"a huge negative value stays negative", -1e308, "-100e306"},
+		{"+Inf has no quantity", math.Inf(1), ""},
+		{"NaN has no quantity", math.NaN(), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := quantity(c.v)
+			if q != nil && q.Sign() != 0 && (q.Sign() > 0) != (c.v > 0) {
+				t.Fatalf("quantity(%g) = %s: the sign flipped", c.v, q)
+			}
+			if c.want == "" {
+				if q != nil {
+					t.Fatalf("quantity(%g) = %s, want none", c.v, q)
+				}
+				return
+			}
+			if q == nil {
+				t.Fatalf("quantity(%g) = nil, want %s", c.v, c.want)
+			}
+			if got := q.String(); got != c.want {
+				t.Fatalf("quantity(%g) = %s, want %s", c.v, got, c.want)
+			}
+			if got := q.AsApproximateFloat64(); math.Abs(got-c.v) > 1e-9*math.Abs(c.v) {
+				t.Fatalf("quantity(%g) reads back as %g", c.v, got)
+			}
+			// What the API server stores must parse back to the same value.
+			back, err := resource.ParseQuantity(q.String())
+			if err != nil || back.Cmp(*q) != 0 {
+				t.Fatalf("%s does not round-trip: %v, %s", q, err, back.String())
+			}
+		})
+	}
+}
+
+func TestFillStatusWithAHugeTotal(t *testing.T) {
+	policy := &v1alpha1.ScalingPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "edge", Namespace: "live", Generation: 2},
+		Spec:       v1alpha1.ScalingPolicySpec{MaxReplicas: 10, Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricBandwidth}}},
+	}
+	cs := &kruisev1alpha1.CloneSet{ObjectMeta: metav1.ObjectMeta{Name: "edge"}}
+	rec := &autoscaler.Recommendation{Replicas: 4, Current: 4, Reason: autoscaler.ReasonDesiredWithinRange, Active: true,
+		Metrics: []autoscaler.MetricResult{{Key: "bandwidth", Type: v1alpha1.MetricBandwidth, Total: 1e308, Target: 2e9, Desired: 4, Valid: true}}}
+	st := &v1alpha1.ScalingPolicyStatus{}
+	(&Reconciler{}).fillStatus(st, policy, cs, nil, rec, nil)
+	ms := st.CurrentMetrics[0]
+	if ms.Total == nil || ms.Total.Sign() <= 0 || ms.Total.AsApproximateFloat64() != 1e308 {
+		t.Fatalf("total %v, want 1e308", ms.Total)
+	}
+	if ms.AveragePerServingPod == nil || ms.AveragePerServingPod.AsApproximateFloat64() != 2.5e307 {
+		t.Fatalf("average per serving pod %v, want 2.5e307", ms.AveragePerServingPod)
+	}
+}
