@@ -13,3 +13,8 @@ const (
 	// PolicyAnnotation names the ScalingPolicy that manages the pod's state.
 	PolicyAnnotation = "streamscaler.io/policy"
 )
+
+// CleanupFinalizer is held by every ScalingPolicy the controller manages. It keeps a
+// deleted policy until the pods it was draining serve again, so that none stays out of
+// a Service that selects allocated pods.
+const CleanupFinalizer = "streamscaler.io/cleanup"
