@@ -39,7 +39,7 @@ func TestPolicyLifecycle(t *testing.T) {
 		older    bool // an older policy names the same CloneSet
 		noTarget bool // the CloneSet is gone
 		want     map[string]string
-		patched  int // pod patches
+		patched  int    // pod patches
 		gone     bool   // the policy is gone after the pass
 		reason   string // ScalingActive's reason after the pass, when the policy stays
 	}{
