@@ -20,3 +20,8 @@ const (
 	// DrainHookValue is the value of DrainHookLabel that holds a pod.
 	DrainHookValue = "true"
 )
+
+// CleanupFinalizer is held by every ScalingPolicy the controller manages. It keeps a
+// deleted policy until the pods it was draining serve again, so that none stays out of
+// a Service that selects allocated pods.
+const CleanupFinalizer = "streamscaler.io/cleanup"

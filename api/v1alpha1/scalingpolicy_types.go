@@ -449,7 +449,8 @@ type MetricStatus struct {
 const (
 	// ConditionAbleToScale is False when the target cannot be read or updated.
 	ConditionAbleToScale = "AbleToScale"
-	// ConditionScalingActive is False when no metric can be computed.
+	// ConditionScalingActive is False when no metric can be computed, or when an older
+	// policy names the same CloneSet (reason AmbiguousTarget).
 	ConditionScalingActive = "ScalingActive"
 	// ConditionScalingLimited is True when bounds or rate policies held the fleet back.
 	ConditionScalingLimited = "ScalingLimited"
@@ -458,6 +459,10 @@ const (
 	// for the pod's drain; False when a removal by anyone else cuts viewers at once.
 	ConditionRemovalsDrain = "RemovalsDrain"
 )
+
+// ReasonAmbiguousTarget is ScalingActive's reason on a policy that names a CloneSet an
+// older policy in its namespace already manages: it changes nothing while that one is there.
+const ReasonAmbiguousTarget = "AmbiguousTarget"
 
 // ScalingPolicyStatus is what the controller last saw and decided.
 type ScalingPolicyStatus struct {

@@ -80,9 +80,12 @@ func conflictWorld(t *testing.T, refusal error) (*controller.Reconciler, ctrl.Re
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1alpha1", Kind: "CloneSet", Name: "edge", UID: cs.UID, Controller: ptr.To(true)}}}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)).
 		WithObjects(cs, pod, &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge"}, Spec: *spec}).
-		WithStatusSubresource(&v1alpha1.ScalingPolicy{}).
-		WithInterceptorFuncs(interceptor.Funcs{Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
-			return refusal
+		WithStatusSubresource(&v1alpha1.ScalingPolicy{}).WithIndex(&v1alpha1.ScalingPolicy{}, controller.TargetIndex, controller.TargetOf).
+		WithInterceptorFuncs(interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if _, ok := obj.(*corev1.Pod); ok {
+				return refusal
+			}
+			return c.Patch(ctx, obj, patch, opts...) // the policy's finalizer
 		}}).Build()
 	r := &controller.Reconciler{
 		Client: c, Reader: c, Target: &kruise.CloneSets{Reader: c, Writer: c},

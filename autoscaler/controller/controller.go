@@ -12,6 +12,7 @@ import (
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -90,6 +91,15 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 	delete(r.policies, key)
 }
 
+// manages reports whether the controller keeps memory for a policy: it does from its
+// first pass as the CloneSet's manager until it is deleted or refused.
+func (r *Reconciler) manages(key types.NamespacedName) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.policies[key]
+	return ok
+}
+
 // pod is a pod with its decoded state.
 type pod struct {
 	obj    *corev1.Pod
@@ -112,17 +122,9 @@ type pass struct {
 	metricsErr error
 }
 
-// fail counts an error of a stage in the self-metrics and returns it; a write conflict is
-// counted apart, since it is expected and retried, not a failure.
+// fail counts an error of a stage of the pass (countFailure) and returns it.
 func (p *pass) fail(stage string, err error) error {
-	switch {
-	case err == nil:
-	case apierrors.IsConflict(err):
-		writeConflicts.WithLabelValues(p.policy.Namespace, p.policy.Name, stage).Inc()
-	default:
-		reconcileErrors.WithLabelValues(p.policy.Namespace, p.policy.Name, stage).Inc()
-	}
-	return err
+	return countFailure(types.NamespacedName{Namespace: p.policy.Namespace, Name: p.policy.Name}, stage, err)
 }
 
 // snapshot is the pass's view for the decision core.
@@ -134,8 +136,10 @@ func (p *pass) snapshot() autoscaler.Snapshot {
 }
 
 // Reconcile runs one pass for a policy: read, decide, apply, report.
-//  1. Read the policy, its CloneSet and the CloneSet's pods (new pods get the init
-//     state) and, when a decision is due, their metrics.
+//  1. Read the policy. A deleted one is finalized instead (finalize); one whose CloneSet
+//     an older policy manages is refused (refuse); the one that manages it holds the
+//     cleanup finalizer. Then read its CloneSet and the CloneSet's pods (new pods get the
+//     init state) and, when a decision is due, their metrics.
 //  2. Decide with autoscaler.Decide, the pass the simulator replays: the moves, the
 //     recommendation and the CloneSet's size.
 //  3. Apply: move pods in the pass's order (evicting at a drain timeout first), then
@@ -148,7 +152,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	start := r.Clock.Now()
 	defer func() {
 		took := r.Clock.Now().Sub(start)
-		reconcileDuration.WithLabelValues(req.Namespace, req.Name).Observe(took.Seconds())
+		if r.manages(req.NamespacedName) { // a policy gone or refused keeps no series
+			reconcileDuration.WithLabelValues(req.Namespace, req.Name).Observe(took.Seconds())
+		}
 		log.V(2).Info("Reconciled", "duration", took, "requeueAfter", res.RequeueAfter, "error", retErr)
 	}()
 	defer func() {
@@ -176,24 +182,40 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return r.report(ctx, p, o)
 }
 
-// read is step 1. A nil pass means there is nothing to decide (the policy is gone or has
-// no target); the result and error are then Reconcile's. The API server checked the spec
-// against the CRD's schema and CEL rules, which say everything a policy must meet.
+// read is step 1. A nil pass means there is nothing to decide (the policy is gone, being
+// deleted, refused or has no target); the result and error are then Reconcile's. The API
+// server checked the spec against the CRD's schema and CEL rules, which say everything a
+// policy must meet.
 func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass, ctrl.Result, error) {
 	var policy v1alpha1.ScalingPolicy
 	if err := r.Client.Get(ctx, key, &policy); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(key)
-			forgetMetrics(key.Namespace, key.Name)
-			if r.Publisher != nil {
-				r.Publisher.Forget(key.Namespace, key.Name)
-			}
+			r.forgetPolicy(key)
 			return nil, ctrl.Result{}, nil
 		}
 		return nil, ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
 	}
+	if !policy.DeletionTimestamp.IsZero() {
+		res, err := r.finalize(ctx, &policy)
+		return nil, res, err
+	}
+	owner, err := r.claimant(ctx, &policy)
+	if err != nil {
+		return nil, ctrl.Result{}, err
+	}
+	if owner != nil {
+		res, err := r.refuse(ctx, &policy, owner)
+		return nil, res, err
+	}
+	if err := r.holdFinalizer(ctx, &policy); err != nil {
+		return nil, ctrl.Result{}, countFailure(key, "finalizer", err)
+	}
 	p := &pass{now: r.Clock.Now(), policy: &policy, status: policy.Status.DeepCopy(), mem: r.memory(key)}
 	p.status.ObservedGeneration = policy.Generation
+	if c := meta.FindStatusCondition(p.status.Conditions, v1alpha1.ConditionScalingActive); c != nil && c.Reason == v1alpha1.ReasonAmbiguousTarget {
+		// It manages the CloneSet now (the older policy went): this pass says how it scales.
+		meta.RemoveStatusCondition(&p.status.Conditions, v1alpha1.ConditionScalingActive)
+	}
 	cs, err := r.Target.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: policy.Spec.TargetRef.Name})
 	if err != nil {
 		res, err := r.targetUnreadable(ctx, p, err)

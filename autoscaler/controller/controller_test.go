@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,7 +104,9 @@ func TestController(t *testing.T) {
 		{"a conflicting CloneSet update is retried, not clobbered", conflict},
 		{"a paused policy changes nothing but its status", paused},
 		{"a dry-run policy reports its decision and changes nothing else", dryRun},
-		{"a policy whose CloneSet does not exist says so in a condition", missingTarget},
+		{"a policy whose CloneSet does not exist says so in a condition, and deleted it goes at once", missingTarget},
+		{"deleting a policy mid-drain returns the draining pod to allocated and removes the finalizer", deletedMidDrain},
+		{"a second policy on the same CloneSet is refused with a condition, changes nothing, and takes over when the first goes", secondPolicy},
 		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
 		{"prediction seeded from history scales out ahead of the load and reports its forecast", predictive},
 		{"every Grafana panel's query returns data from a real Prometheus scraping the controller", dashboards},
@@ -379,9 +382,14 @@ func (e *env) cs() kruisev1alpha1.CloneSet {
 
 func (e *env) policy(mutate func(*v1alpha1.ScalingPolicySpec)) *v1alpha1.ScalingPolicy {
 	e.t.Helper()
+	return e.namedPolicy("edge", mutate)
+}
+
+func (e *env) namedPolicy(name string, mutate func(*v1alpha1.ScalingPolicySpec)) *v1alpha1.ScalingPolicy {
+	e.t.Helper()
 	target := resource.MustParse("10")
 	p := &v1alpha1.ScalingPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: "edge", Namespace: e.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
 		Spec: v1alpha1.ScalingPolicySpec{
 			TargetRef: v1alpha1.TargetRef{Name: "srs-edge"}, MinReplicas: ptr.To(int32(1)), MaxReplicas: 10,
 			Metrics:    []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &target}}},
@@ -403,11 +411,49 @@ func (e *env) policy(mutate func(*v1alpha1.ScalingPolicySpec)) *v1alpha1.Scaling
 
 func (e *env) getPolicy() v1alpha1.ScalingPolicy {
 	e.t.Helper()
-	var p v1alpha1.ScalingPolicy
-	if err := e.c.Client.Get(context.Background(), types.NamespacedName{Namespace: e.ns, Name: "edge"}, &p); err != nil {
-		e.t.Fatal(err)
+	p, ok := e.getNamedPolicy("edge")
+	if !ok {
+		e.t.Fatal("policy edge is gone")
 	}
 	return p
+}
+
+// getNamedPolicy reads a policy; false when it is gone.
+func (e *env) getNamedPolicy(name string) (v1alpha1.ScalingPolicy, bool) {
+	e.t.Helper()
+	var p v1alpha1.ScalingPolicy
+	err := e.c.Client.Get(context.Background(), types.NamespacedName{Namespace: e.ns, Name: name}, &p)
+	if apierrors.IsNotFound(err) {
+		return p, false
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p, true
+}
+
+func (e *env) deletePolicy(name string) {
+	e.t.Helper()
+	p := &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}
+	if err := e.c.Client.Delete(context.Background(), p); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// event returns the message of the first event in the namespace with the reason about the
+// named object, or false.
+func (e *env) event(reason, object string) (string, bool) {
+	e.t.Helper()
+	var events corev1.EventList
+	if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ev := range events.Items {
+		if ev.Reason == reason && ev.InvolvedObject.Name == object {
+			return ev.Message, true
+		}
+	}
+	return "", false
 }
 
 func (e *env) eventually(what string, cond func() (bool, string)) {
@@ -733,6 +779,101 @@ func missingTarget(e *env) {
 	e.eventually("AbleToScale is False with TargetNotFound", func() (bool, string) {
 		c := meta.FindStatusCondition(e.getPolicy().Status.Conditions, v1alpha1.ConditionAbleToScale)
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "TargetNotFound" && strings.Contains(c.Message, `"srs-edge" not found`), fmt.Sprintf("%+v", c)
+	})
+	if f := e.getPolicy().Finalizers; !slices.Contains(f, v1alpha1.CleanupFinalizer) {
+		e.t.Fatalf("finalizers %v: want %s from the first pass", f, v1alpha1.CleanupFinalizer)
+	}
+	e.deletePolicy("edge")
+	e.eventually("the policy is deleted: with no CloneSet there is nothing to release", func() (bool, string) {
+		p, there := e.getNamedPolicy("edge")
+		return !there, fmt.Sprintf("finalizers %v", p.Finalizers)
+	})
+	if msg, ok := e.event("Released", "edge"); !ok || !strings.Contains(msg, "CloneSet srs-edge is gone") {
+		e.t.Errorf("Released event %q (found %v): want it to say the CloneSet is gone", msg, ok)
+	}
+}
+
+func deletedMidDrain(e *env) {
+	before, victim, _ := drainOne(e, nil, nil)
+	e.eventually("the policy holds the cleanup finalizer", func() (bool, string) {
+		f := e.getPolicy().Finalizers
+		return slices.Contains(f, v1alpha1.CleanupFinalizer), fmt.Sprint(f)
+	})
+	mine := map[string]string{"namespace": e.ns, "policy": "edge"}
+	e.eventually("the self-metrics count the draining pod", func() (bool, string) {
+		n := e.metric("streamscaler_pod_state_pods", map[string]string{"namespace": e.ns, "policy": "edge", "state": "tombstone"})
+		return n == 1, fmt.Sprint(n)
+	})
+	e.deletePolicy("edge")
+	e.eventually("the draining pod serves again and the policy goes", func() (bool, string) {
+		p, there := e.getNamedPolicy("edge")
+		return !there && e.state(victim) == "allocated", fmt.Sprintf("policy there %v (finalizers %v); %s", there, p.Finalizers, states(e))
+	})
+	if msg, ok := e.event("Released", "edge"); !ok || !strings.Contains(msg, victim+" (tombstone)") || !strings.Contains(msg, "3 other pods keep their state") {
+		e.t.Errorf("Released event on the policy %q (found %v): want it to name %s and the 3 pods kept", msg, ok, victim)
+	}
+	if msg, ok := e.event("Released", victim); !ok || msg != "tombstone -> allocated: ScalingPolicy edge was deleted" {
+		e.t.Errorf("Released event on the pod %q (found %v)", msg, ok)
+	}
+	e.consistently("every pod serves, none is deleted and the CloneSet is untouched", 3*time.Second, func() (bool, string) {
+		cs := e.cs()
+		for _, p := range e.pods() {
+			if p.Labels[v1alpha1.StateLabel] != "allocated" {
+				return false, states(e)
+			}
+		}
+		now := uids(e.pods())
+		return fmt.Sprint(now) == fmt.Sprint(uids(before)) && *cs.Spec.Replicas == 4 && len(cs.Spec.ScaleStrategy.PodsToDelete) == 0,
+			fmt.Sprintf("pods %v replicas %d podsToDelete %v", now, *cs.Spec.Replicas, cs.Spec.ScaleStrategy.PodsToDelete)
+	})
+	for _, family := range []string{"streamscaler_pod_state_pods", "streamscaler_fleet_replicas", "streamscaler_decision_total", "streamscaler_reconcile_duration_seconds"} {
+		if n := e.metric(family, mine); n != 0 {
+			e.t.Errorf("%s still has series of the deleted policy (sum %v)", family, n)
+		}
+	}
+}
+
+func secondPolicy(e *env) {
+	e.cloneSet(25)
+	e.policy(nil) // 10 streams a pod: 3 pods
+	e.startController(nil, nil)
+	e.eventually("the first policy scales the CloneSet to 3", func() (bool, string) {
+		return *e.cs().Spec.Replicas == 3, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)
+	})
+	five := resource.MustParse("5")
+	e.namedPolicy("edge-b", func(s *v1alpha1.ScalingPolicySpec) { s.Metrics[0].Target.AverageValue = &five }) // alone: 5 pods
+	refused := func() (bool, string) {
+		p, _ := e.getNamedPolicy("edge-b")
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionScalingActive)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "AmbiguousTarget" && strings.Contains(c.Message, "ScalingPolicy edge,"), fmt.Sprintf("%+v", c)
+	}
+	e.eventually("the second policy is refused with AmbiguousTarget naming the first", refused)
+	if msg, ok := e.event("AmbiguousTarget", "edge-b"); !ok || !strings.Contains(msg, "CloneSet srs-edge is also named by ScalingPolicy edge") {
+		e.t.Errorf("AmbiguousTarget event %q (found %v)", msg, ok)
+	}
+	e.consistently("the second policy changes nothing: 3 replicas, no pod of its own, no finalizer", 4*time.Second, func() (bool, string) {
+		if ok, msg := refused(); !ok {
+			return false, msg
+		}
+		for _, p := range e.pods() {
+			if p.Annotations[v1alpha1.PolicyAnnotation] == "edge-b" {
+				return false, "the second policy wrote on pod " + p.Name + ": " + states(e)
+			}
+		}
+		b, _ := e.getNamedPolicy("edge-b")
+		cs := e.cs()
+		return *cs.Spec.Replicas == 3 && len(b.Finalizers) == 0 && b.Status.DesiredReplicas == 0,
+			fmt.Sprintf("replicas %d, edge-b finalizers %v desired %d", *cs.Spec.Replicas, b.Finalizers, b.Status.DesiredReplicas)
+	})
+	if st := e.getPolicy().Status; st.DesiredReplicas != 3 || !meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionScalingActive) {
+		e.t.Errorf("the first policy should keep working: %+v", st)
+	}
+	e.deletePolicy("edge")
+	e.eventually("the second takes over once the first is gone: 25 streams at 5 a pod ask for 5", func() (bool, string) {
+		p, _ := e.getNamedPolicy("edge-b")
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionScalingActive)
+		return *e.cs().Spec.Replicas == 5 && c != nil && c.Reason != "AmbiguousTarget" && slices.Contains(p.Finalizers, v1alpha1.CleanupFinalizer),
+			fmt.Sprintf("replicas %d, ScalingActive %+v, finalizers %v", *e.cs().Spec.Replicas, c, p.Finalizers)
 	})
 }
 

@@ -2,6 +2,8 @@ package controller
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/streamscaler/streamscaler/autoscaler"
@@ -60,7 +62,7 @@ var (
 	}, []string{"namespace", "policy"})
 	reconcileErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "streamscaler_reconcile_errors_total",
-		Help: "Failed reconcile stages: target, pods, metrics, evict, state, scale, status.",
+		Help: "Failed reconcile stages: target, pods, metrics, evict, state, scale, status, finalizer, release.",
 	}, []string{"namespace", "policy", "stage"})
 	writeConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "streamscaler_write_conflicts_total",
@@ -80,6 +82,19 @@ const (
 	replicasRecommended = "recommended"
 	replicasPredicted   = "predicted"
 )
+
+// countFailure counts an error of a stage of a policy's pass and returns it; a write
+// conflict is counted apart, since it is expected and retried, not a failure.
+func countFailure(key types.NamespacedName, stage string, err error) error {
+	switch {
+	case err == nil:
+	case apierrors.IsConflict(err):
+		writeConflicts.WithLabelValues(key.Namespace, key.Name, stage).Inc()
+	default:
+		reconcileErrors.WithLabelValues(key.Namespace, key.Name, stage).Inc()
+	}
+	return err
+}
 
 func recordTransition(ns, policy string, t statemachine.Transition) {
 	podTransitions.WithLabelValues(ns, policy, string(t.From), string(t.To), string(t.Event)).Inc()

@@ -166,6 +166,7 @@ func parityWorld(b *fake.ClientBuilder, spec *v1alpha1.ScalingPolicySpec, s auto
 		})
 	}
 	return b.WithObjects(objs...).WithStatusSubresource(&v1alpha1.ScalingPolicy{}).
+		WithIndex(&v1alpha1.ScalingPolicy{}, controller.TargetIndex, controller.TargetOf).
 		WithInterceptorFuncs(interceptor.Funcs{
 			Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 				if p, ok := obj.(*corev1.Pod); ok {

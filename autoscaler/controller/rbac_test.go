@@ -10,7 +10,8 @@ import (
 )
 
 // TestRoleNeverDeletesPods reads the generated ClusterRole: the controller patches pods
-// and updates CloneSets; it has no verb that removes a pod.
+// and updates CloneSets (and patches policies, for their finalizer); it has no verb that
+// removes a pod.
 func TestRoleNeverDeletesPods(t *testing.T) {
 	data, err := os.ReadFile("../../deploy/rbac/role.yaml")
 	if err != nil {
@@ -36,6 +37,7 @@ func TestRoleNeverDeletesPods(t *testing.T) {
 	}
 	for _, want := range []struct{ group, resource, verb string }{
 		{"", "pods", "patch"}, {"apps.kruise.io", "clonesets", "update"}, {"streamscaler.io", "scalingpolicies/status", "update"},
+		{"streamscaler.io", "scalingpolicies", "patch"}, // the cleanup finalizer
 	} {
 		if !slices.Contains(verbs(want.group, want.resource), want.verb) {
 			t.Errorf("the role lacks %s on %s/%s", want.verb, want.group, want.resource)
