@@ -114,7 +114,7 @@ func (r *Reconciler) finalize(ctx context.Context, policy *v1alpha1.ScalingPolic
 		case err != nil:
 			return ctrl.Result{}, countFailure(key, "release", err)
 		default:
-			if err := r.release(ctx, policy, cs); err != nil {
+			if err := r.releaseFleet(ctx, policy, cs); err != nil {
 				return ctrl.Result{}, countFailure(key, "release", err)
 			}
 		}
@@ -129,12 +129,12 @@ func (r *Reconciler) finalize(ctx context.Context, policy *v1alpha1.ScalingPolic
 	return ctrl.Result{}, nil
 }
 
-// release gives a deleted policy's CloneSet back to serving. Tombstoned pods, and
+// releaseFleet gives a deleted policy's CloneSet back to serving. Tombstoned pods, and
 // deletable pods the CloneSet is not deleting yet (healthy, empty pods), go back to
 // allocated; the CloneSet's replicas already count them. Init and allocated pods keep
 // their state, so a later policy, or none, finds the serving pods labelled allocated.
 // Pods the CloneSet is deleting are left to it.
-func (r *Reconciler) release(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet) error {
+func (r *Reconciler) releaseFleet(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet) error {
 	now := r.Clock.Now()
 	pods, _, err := r.listPods(ctx, cs, now)
 	if err != nil {
@@ -155,6 +155,15 @@ func (r *Reconciler) release(ctx context.Context, policy *v1alpha1.ScalingPolicy
 		}
 		r.event(q.obj, corev1.EventTypeNormal, "Released", "Release", "%s -> allocated: ScalingPolicy %s was deleted", from, policy.Name)
 		released = append(released, fmt.Sprintf("%s (%s)", q.obj.Name, from))
+	}
+	// With no policy left, nothing would release the preDelete hook: take it off every
+	// pod, so that the CloneSet deletes the pods it holds and later ones at once.
+	for _, q := range pods {
+		if hooked(q.obj) {
+			if err := r.setHook(ctx, q, false); err != nil {
+				return err
+			}
+		}
 	}
 	if len(released) == 0 {
 		r.event(policy, corev1.EventTypeNormal, "Released", "Release", "policy deleted: no pod of CloneSet %s was draining; its %d pods keep their state", cs.Name, len(pods))

@@ -10,9 +10,11 @@ import (
 	"syscall"
 	"time"
 
+	appspub "github.com/openkruise/kruise-api/apps/pub"
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -339,16 +341,22 @@ func (r *run) waitServing(ctx context.Context, n int) error {
 	}
 }
 
-// cloneSet is an SRS edge CloneSet; kwok runs its pods, nothing pulls the image.
+// cloneSet is an SRS edge CloneSet as deploy/samples recommends it: streamscaler's
+// preDelete hook (every removal waits for a drain), the replacement of a held pod at once,
+// and rollouts that add new pods before old ones drain. kwok runs its pods; nothing pulls
+// the image.
 func cloneSet(ns, name string, replicas int32) *kruisev1alpha1.CloneSet {
-	labels := map[string]string{"app": name}
+	hook := map[string]string{v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}
+	surge, unavailable := intstr.FromString("25%"), intstr.FromInt32(0)
 	return &kruisev1alpha1.CloneSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{kruisev1alpha1.CloneSetScalingExcludePreparingDeleteKey: "true"}},
 		Spec: kruisev1alpha1.CloneSetSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Replicas:       &replicas,
+			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Lifecycle:      &appspub.Lifecycle{PreDelete: &appspub.LifecycleHook{LabelsHandler: hook}},
+			UpdateStrategy: kruisev1alpha1.CloneSetUpdateStrategy{Type: kruisev1alpha1.RecreateCloneSetUpdateStrategyType, MaxSurge: &surge, MaxUnavailable: &unavailable},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name, v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
 					Name: "srs", Image: "ossrs/srs:7",
 					Ports: []corev1.ContainerPort{{Name: "rtmp", ContainerPort: 1935}, {Name: "api", ContainerPort: 1985}, {Name: "exporter", ContainerPort: 9972}},
