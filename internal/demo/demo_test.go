@@ -46,9 +46,30 @@ func TestDemoPrometheusSource(t *testing.T) {
 	}
 }
 
+// TestDemoRollout changes the pod template in the middle of two hours of the match
+// (14:00-16:00, about two minutes): with the sample's preDelete hook and maxSurge, new
+// pods come up first and every old pod drains before Kruise deletes it, so no player is
+// lost and every pod that went was deletable and empty.
+func TestDemoRollout(t *testing.T) {
+	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 14, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), "rollout")
+	live := rep.Results[0]
+	if len(rep.Faults) == 0 {
+		t.Fatalf("no fault injected")
+	}
+	if live.LostStreams != 0 {
+		t.Errorf("%d players lost in a rollout (faults %v)", live.LostStreams, rep.Faults)
+	}
+	if rep.RemovedPods == 0 {
+		t.Errorf("no pod was removed: the rollout replaced nothing")
+	}
+	for _, v := range rep.Violations {
+		t.Errorf("viewer cut: %s", v)
+	}
+}
+
 // runDemo runs the real controller binary on the local cluster over a World Cup 98
 // segment at speed 60.
-func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time) *demo.Report {
+func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time, chaos ...string) *demo.Report {
 	t.Helper()
 	if ok, why := democluster.Available(); !ok {
 		if os.Getenv("CI") == "true" {
@@ -86,7 +107,7 @@ func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
-	rep, err := demo.Run(ctx, demo.Config{Demand: d, Profile: prof, Policy: pf.Policy, Speed: 60, Binary: bin, Source: source, Progress: &progress})
+	rep, err := demo.Run(ctx, demo.Config{Demand: d, Profile: prof, Policy: pf.Policy, Speed: 60, Binary: bin, Source: source, Chaos: chaos, Progress: &progress})
 	t.Logf("progress:\n%s", progress.String())
 	if err != nil {
 		t.Fatal(err)
