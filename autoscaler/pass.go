@@ -20,7 +20,8 @@ type Snapshot struct {
 	// Pods are the target's live pods with their stored state. Their Values matter only
 	// when a decision is due (Memory.Due): the caller reads metrics then, and only then.
 	Pods []PodSample
-	// Pending counts pods the workload is still to create.
+	// Pending counts pods the workload is still to create; negative, pods it runs beyond
+	// its replicas and removes itself (a rollout's surge), which are then not counted.
 	Pending int32
 	// Replicas and PodsToDelete are the workload's spec now (the CloneSet's replicas and
 	// scaleStrategy.podsToDelete): the pass writes them only when they must change.

@@ -235,7 +235,7 @@ func TestDecideWorkloadRemovals(t *testing.T) {
 			t.Errorf("scale %+v: a held pod's release needs no CloneSet write", o.Scale)
 		}
 	})
-	t.Run("pods a recreate update replaces are not counted, so their replacements are not cancelled", func(t *testing.T) {
+	t.Run("pods the workload replaces (specified-delete) are not counted, so their replacements are not cancelled", func(t *testing.T) {
 		// 40 streams at 10 a pod want 4 serving: 4 pods serve, 2 of them are being
 		// replaced (the workload creates 2 more: pending). Nothing must be tombstoned or
 		// cancelled, and replicas stay 4.
@@ -252,6 +252,17 @@ func TestDecideWorkloadRemovals(t *testing.T) {
 		}
 		if o.Scale.Write || o.Scale.Replicas != 4 {
 			t.Errorf("scale %+v, want replicas 4 unchanged", o.Scale)
+		}
+	})
+	t.Run("a rollout's surge (pods beyond replicas, pending negative) is neither kept nor scaled in", func(t *testing.T) {
+		// replicas 4 and 40 streams want 4; the workload runs a fifth pod while it rolls out.
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 10, 1), pod("c", A, 10, 1), pod("d", A, 10, 1), pod("new", A, 0, 0)}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 4, Pending: -1}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 || o.Scale.Write || o.Scale.Replicas != 4 {
+			t.Errorf("moves %v scale %+v: want none and replicas 4 unchanged", moveList(o), o.Scale)
 		}
 	})
 }

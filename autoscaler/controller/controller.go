@@ -337,7 +337,7 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 }
 
 // listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by
-// name, and how many pods the CloneSet is still to create.
+// name, and how many pods the CloneSet is still to create (see below for negative).
 func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
 	sel, err := metav1.LabelSelectorAsSelector(cs.Spec.Selector)
 	if err != nil || sel.Empty() {
@@ -362,7 +362,10 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 		out = append(out, q)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].obj.Name < out[j].obj.Name })
-	pending := max(0, ptrValue(cs.Spec.Replicas)-(int32(len(out))-inFlight))
+	// Negative when the CloneSet runs pods beyond its replicas that it removes itself: a
+	// rollout's surge, or a scale-in by someone else still in progress. Counting them
+	// would raise replicas by the surge at every pass.
+	pending := ptrValue(cs.Spec.Replicas) - (int32(len(out)) - inFlight)
 	return out, pending, nil
 }
 

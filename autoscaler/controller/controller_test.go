@@ -114,6 +114,7 @@ func TestController(t *testing.T) {
 		{"a pod another controller names in podsToDelete is held by the preDelete hook, drains, then goes", podsToDeleteByOthers},
 		{"a scale-in by hand: the held pod drains and is taken back while the load wants it", manualScaleIn},
 		{"a CloneSet without the preDelete hook is flagged in a condition and an event", noHook},
+		{"a scale-in by hand then a template change: no pod with players goes before it drained, all end at the new revision", scaleInThenRollout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, c: c, ns: fmt.Sprintf("t%d", time.Now().UnixNano()%1e9)}

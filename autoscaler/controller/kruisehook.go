@@ -3,11 +3,9 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	appspub "github.com/openkruise/kruise-api/apps/pub"
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
-	apps "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,13 +31,10 @@ import (
 //     Normal.
 
 // leavingPod reports whether the CloneSet is removing the pod: named in podsToDelete,
-// labelled specified-delete, PreparingDelete, or of an old revision in a recreate rollout
-// (replaced sooner or later; its replacement is counted instead, so that the surge of new
-// pods is not mistaken for pods to scale in).
+// labelled specified-delete, or PreparingDelete. (An old-revision pod of a rollout that
+// the CloneSet has not marked yet still counts, as it does for the CloneSet; the rollout's
+// surge of new pods shows as pods beyond replicas: a negative pending count.)
 func leavingPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
-	if recreating(cs) && !sameRevision(pod.Labels[apps.ControllerRevisionHashLabelKey], cs.Status.UpdateRevision) {
-		return true
-	}
 	if _, ok := pod.Labels[kruisev1alpha1.SpecifiedDeleteKey]; ok {
 		return true
 	}
@@ -52,20 +47,6 @@ func leavingPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// recreating reports a CloneSet whose every pod of an old revision is to be replaced by a
-// new one (ReCreate, no partition, not paused).
-func recreating(cs *kruisev1alpha1.CloneSet) bool {
-	u := cs.Spec.UpdateStrategy
-	return cs.Status.UpdateRevision != "" && cs.Status.UpdateRevision != cs.Status.CurrentRevision &&
-		(u.Type == "" || u.Type == kruisev1alpha1.RecreateCloneSetUpdateStrategyType) && u.Partition == nil && !u.Paused
-}
-
-// sameRevision compares a pod's controller-revision-hash (a revision name, or its hash
-// alone) with a revision name.
-func sameRevision(podHash, revision string) bool {
-	return podHash == revision || strings.HasSuffix(revision, "-"+podHash)
 }
 
 // heldPod reports whether the CloneSet waits on streamscaler's hook to delete the pod.

@@ -10,6 +10,7 @@ import (
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -154,3 +155,84 @@ func noHook(e *env) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// scaleInThenRollout: with players on every pod of a hooked CloneSet that surges on
+// rollouts, someone lowers replicas by hand and then changes the pod template. No pod with
+// players is deleted before it drained; the fleet ends with every pod at the new revision.
+func scaleInThenRollout(e *env) {
+	surge, unavailable := intstr.FromInt32(1), intstr.FromInt32(0)
+	old := e.cloneSetWith(func(cs *kruisev1alpha1.CloneSet) {
+		hookedCloneSet(cs)
+		cs.Spec.UpdateStrategy = kruisev1alpha1.CloneSetUpdateStrategy{Type: kruisev1alpha1.RecreateCloneSetUpdateStrategyType, MaxSurge: &surge, MaxUnavailable: &unavailable}
+	}, 10, 10, 10)
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("every pod allocated", func() (bool, string) { return allAllocated(e.pods()), states(e) })
+	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) { cs.Spec.Replicas = ptrTo(int32(2)) })
+	e.eventually("replicas back to 3 on the load, every pod serving", func() (bool, string) {
+		return *e.cs().Spec.Replicas == 3 && len(e.pods()) == 3 && allAllocated(e.pods()), states(e)
+	})
+	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) {
+		if cs.Spec.Template.Annotations == nil {
+			cs.Spec.Template.Annotations = map[string]string{}
+		}
+		cs.Spec.Template.Annotations["example.com/release"] = "2"
+	})
+	oldNames := map[string]bool{}
+	for _, p := range old {
+		oldNames[p.Name] = true
+	}
+	// Old pods keep their players until the test lets them go; new pods are made Ready as
+	// the kubelet would. None of the old pods may go while it has players.
+	deadline := time.Now().Add(2 * waitFor)
+	drained := map[string]bool{} // old pods whose players the test let go
+	for {
+		pods := e.pods()
+		present := map[string]bool{}
+		for _, p := range pods {
+			present[p.Name] = true
+			if !oldNames[p.Name] && p.Labels[v1alpha1.StateLabel] == "init" {
+				e.ready(p.Name)
+			}
+			if oldNames[p.Name] && !drained[p.Name] && lifecycleState(p) == string(appspub.LifecycleStatePreparingDelete) && p.Labels[v1alpha1.StateLabel] == "tombstone" {
+				e.setStreams(p.Name, 0) // held and draining: its players leave, it may go now
+				drained[p.Name] = true
+			}
+		}
+		for name := range oldNames {
+			if !present[name] && !drained[name] {
+				e.t.Fatalf("old pod %s was deleted before it drained; %s", name, states(e))
+			}
+		}
+		cs := e.cs()
+		if cs.Status.UpdatedReplicas == 3 && len(pods) == 3 && allAllocated(pods) && cs.Status.UpdateRevision == cs.Status.CurrentRevision {
+			for _, p := range pods {
+				if oldNames[p.Name] {
+					e.t.Fatalf("old pod %s is still there at the end; %s", p.Name, states(e))
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			var events corev1.EventList
+			_ = e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns))
+			var evs []string
+			for _, ev := range events.Items {
+				if ev.InvolvedObject.Kind == "ScalingPolicy" {
+					evs = append(evs, ev.Reason+": "+ev.Message)
+				}
+			}
+			e.t.Fatalf("the rollout did not finish: replicas %d updated %d, %s; policy events %q", *cs.Spec.Replicas, cs.Status.UpdatedReplicas, states(e), evs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func allAllocated(pods []corev1.Pod) bool {
+	for _, p := range pods {
+		if p.Labels[v1alpha1.StateLabel] != "allocated" {
+			return false
+		}
+	}
+	return true
+}
