@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -24,15 +25,17 @@ const (
 type Source struct {
 	// Now is the clock for the policy's maxSampleAge; nil keeps samples of any age.
 	Now func() time.Time
+	// Ceilings bound each metric per pod (samples.ParseCeilings); nil means the defaults.
+	Ceilings samples.Ceilings
 }
 
-// Samples returns, per pod name, the valid samples of the given metric keys. A value
-// that does not parse, is NaN, infinite, negative or above its per-pod ceiling
-// (samples.Ceiling), or is older than MaxAge (by TimeAnnotation; a sample without a time
-// counts as stale when MaxAge is set) is left out, which the decision core treats as
-// missing. The age bound is the policy's
+// Samples returns, per pod name, the valid samples of the given metric keys, and per pod
+// why samples were left out. A value that does not parse, is NaN, infinite, negative or
+// above its per-pod ceiling, or is older than MaxAge (by TimeAnnotation; a sample without
+// a readable time is undated, and left out when MaxAge is set) is left out, which the
+// decision core treats as missing. The age bound is the policy's
 // spec.metricsSource.maxSampleAge (default 2m).
-func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
 	var raw []samples.Sample
 	names := make([]string, 0, len(pods))
 	var now time.Time
@@ -43,11 +46,10 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	for _, p := range pods {
 		names = append(names, p.Name)
 		var at time.Time
+		undated := false
 		if maxAge > 0 {
 			t, err := time.Parse(time.RFC3339, p.Annotations[TimeAnnotation])
-			if err != nil {
-				continue // undated samples cannot be shown to be fresh
-			}
+			undated = err != nil // undated samples cannot be shown to be fresh
 			at = t
 		}
 		for _, k := range keys {
@@ -55,14 +57,19 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 			if !ok {
 				continue
 			}
+			sample := samples.Sample{Pod: p.Name, Key: k, Time: at}
 			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil {
-				continue
+			switch {
+			case err != nil && !errors.Is(err, strconv.ErrRange): // 1e400 parses as +Inf: not finite
+				sample.Problem = v1alpha1.SampleNonNumeric
+			case undated:
+				sample.Problem = v1alpha1.SampleUndated
 			}
-			raw = append(raw, samples.Sample{Pod: p.Name, Key: k, Value: v, Time: at})
+			sample.Value = v
+			raw = append(raw, sample)
 		}
 	}
-	out, dropped := samples.Collect(raw, names, now, maxAge)
+	out, dropped := samples.Collect(raw, names, now, maxAge, s.Ceilings)
 	dropped.LogImplausible(logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "annotations"))
-	return out, nil
+	return out, dropped.Pods, nil
 }

@@ -50,7 +50,7 @@ func BenchmarkSamples100Pods(b *testing.B) {
 	})
 	src, p, keys := newSource(b, srv.URL), policy(0), []string{"cpu", "memory", "pullStreams"}
 
-	got, err := src.Samples(context.Background(), p, pods, keys)
+	got, _, err := src.Samples(context.Background(), p, pods, keys)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkSamples100Pods(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := src.Samples(context.Background(), p, pods, keys); err != nil {
+		if _, _, err := src.Samples(context.Background(), p, pods, keys); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,11 +39,14 @@ type Source struct {
 	podMetrics metricsclient.PodMetricsesGetter
 	// now is the clock for the policy's staleness bound.
 	now func() time.Time
+	// ceilings bound cpu and memory per pod.
+	ceilings samples.Ceilings
 }
 
 // New returns a Source that talks to the API server (which proxies metrics.k8s.io to
 // metrics-server) as cfg says. now is the clock for sample ages; nil means time.Now.
-func New(cfg *rest.Config, now func() time.Time) (*Source, error) {
+// ceilings bound each metric per pod (samples.ParseCeilings); nil means the defaults.
+func New(cfg *rest.Config, now func() time.Time, ceilings samples.Ceilings) (*Source, error) {
 	if cfg == nil {
 		return nil, errors.New("creating metrics.k8s.io client: no rest config")
 	}
@@ -54,17 +57,18 @@ func New(cfg *rest.Config, now func() time.Time) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Source{podMetrics: cs.MetricsV1beta1(), now: now}, nil
+	return &Source{podMetrics: cs.MetricsV1beta1(), now: now, ceilings: ceilings}, nil
 }
 
 // Samples returns, per asked pod, its cpu and memory utilisation (percent of requests)
 // for those of keys it serves; every other key is left missing, and every asked pod is
 // in the result, with an empty map when nothing valid was measured. A pod without a
-// request for a resource, with a container missing from the metrics, measured partly
-// before it started, or measured longer ago than the policy's maxSampleAge has no
-// sample for it. It lists the policy's namespace once, narrowed by the labels the asked
-// pods share; keys without cpu or memory make no call at all.
-func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+// request for a resource (noRequest), with a container missing from the metrics or
+// measured partly before it started (partial), or measured longer ago than the policy's
+// maxSampleAge (stale) has no sample for it, and the second result says so. It lists the
+// policy's namespace once, narrowed by the labels the asked pods share; keys without cpu
+// or memory make no call at all.
+func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
 	names := make([]string, 0, len(pods))
 	asked := make(map[string]*corev1.Pod, len(pods))
 	for _, p := range pods {
@@ -73,49 +77,48 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	}
 	wanted := servedResources(keys)
 	if len(wanted) == 0 || len(pods) == 0 {
-		out, _ := samples.Collect(nil, names, time.Time{}, 0)
-		return out, nil
+		out, _ := samples.Collect(nil, names, time.Time{}, 0, s.ceilings)
+		return out, nil, nil
 	}
 	if policy == nil {
-		return nil, errors.New("listing pod metrics: no policy, so no namespace")
+		return nil, nil, errors.New("listing pod metrics: no policy, so no namespace")
 	}
 	ns := policy.Namespace
 	list, err := s.podMetrics.PodMetricses(ns).List(ctx, metav1.ListOptions{LabelSelector: sharedLabels(pods)})
 	if err != nil {
-		return nil, listError(ns, err)
+		return nil, nil, listError(ns, err)
 	}
 
 	var raw []samples.Sample
-	var notAsked, outsideLife, unusable int
+	notAsked := 0
 	for i := range list.Items {
 		m := &list.Items[i]
 		pod, ok := asked[m.Name]
-		switch {
-		case !ok:
+		if !ok {
 			notAsked++
-			continue
-		case !measuredInPodLife(pod, m):
-			outsideLife++
 			continue
 		}
 		for _, r := range wanted {
-			v, ok := utilization(pod, m, r.name)
-			if !ok {
-				unusable++
-				continue
+			sample := samples.Sample{Pod: m.Name, Key: r.key, Time: m.Timestamp.Time}
+			switch {
+			case m.Timestamp.IsZero():
+				sample.Problem = v1alpha1.SampleUndated
+			case !measuredInPodLife(pod, m):
+				sample.Problem = v1alpha1.SamplePartial
+			default:
+				sample.Value, sample.Problem = utilization(pod, m, r.name)
 			}
-			raw = append(raw, samples.Sample{Pod: m.Name, Key: r.key, Value: v, Time: m.Timestamp.Time})
+			raw = append(raw, sample)
 		}
 	}
-	out, dropped := samples.Collect(raw, names, s.now(), policy.Spec.SampleMaxAge())
+	out, dropped := samples.Collect(raw, names, s.now(), policy.Spec.SampleMaxAge(), s.ceilings)
 
-	if outsideLife+unusable+dropped.Total() > 0 {
+	if dropped.Total() > 0 {
 		logr.FromContextOrDiscard(ctx).V(1).Info("Left pod metrics out", append([]any{
-			"policy", klog.KObj(policy), "listed", len(list.Items), "notAsked", notAsked,
-			"measuredOutsidePodLife", outsideLife, "withoutUtilization", unusable}, dropped.KeysAndValues()...)...)
+			"policy", klog.KObj(policy), "listed", len(list.Items), "notAsked", notAsked}, dropped.KeysAndValues()...)...)
 	}
 	dropped.LogImplausible(logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "metrics-api", "policy", klog.KObj(policy)))
-	return out, nil
+	return out, dropped.Pods, nil
 }
 
 // servedResources picks, once each, the asked keys this source serves.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 
+	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -122,7 +124,7 @@ func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, me
 func newSource(tb testing.TB, url string) *Source {
 	tb.Helper()
 	// QPS -1: no client-side throttling, so the benchmark measures the source.
-	s, err := New(&rest.Config{Host: url, QPS: -1}, func() time.Time { return now })
+	s, err := New(&rest.Config{Host: url, QPS: -1}, func() time.Time { return now }, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -208,7 +210,7 @@ func assertSamples(t *testing.T, got map[string]float64, want map[string]float64
 
 func TestSamplesFromRecordedList(t *testing.T) {
 	srv := newMetricsServer(t, serveRecorded(t))
-	got, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), fleet(),
+	got, missing, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), fleet(),
 		[]string{"cpu", "memory", "pullStreams", "bandwidth", "custom/rtt"})
 	if err != nil {
 		t.Fatal(err)
@@ -254,6 +256,18 @@ func TestSamplesFromRecordedList(t *testing.T) {
 			assertSamples(t, values, c.want)
 		})
 	}
+	t.Run("each pod left without a sample says why, and a pod not measured yet is merely absent", func(t *testing.T) {
+		want := map[string][]v1alpha1.SampleProblem{
+			"srs-edge-norq":   {v1alpha1.SampleNoRequest},
+			"srs-edge-part":   {v1alpha1.SamplePartial},
+			"srs-edge-stale":  {v1alpha1.SampleStale},
+			"srs-edge-reborn": {v1alpha1.SamplePartial},
+			"srs-edge-nomem":  {v1alpha1.SamplePartial},
+		}
+		if !reflect.DeepEqual(missing, want) {
+			t.Fatalf("missing %v\nwant %v", missing, want)
+		}
+	})
 	t.Run("pods listed but not asked stay out of the result", func(t *testing.T) {
 		if len(got) != len(cases) {
 			t.Fatalf("got %d pods, want the %d asked: %v", len(got), len(cases), got)
@@ -272,7 +286,7 @@ func TestSamplesFromRecordedList(t *testing.T) {
 
 func TestSamplesHonoursThePolicysMaxSampleAge(t *testing.T) {
 	srv := newMetricsServer(t, serveRecorded(t))
-	got, err := newSource(t, srv.URL).Samples(context.Background(), policy(10*time.Minute), fleet(), []string{"cpu", "memory"})
+	got, _, err := newSource(t, srv.URL).Samples(context.Background(), policy(10*time.Minute), fleet(), []string{"cpu", "memory"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +299,7 @@ func TestSamplesAsksOnlyForWhatItServes(t *testing.T) {
 	src := newSource(t, srv.URL)
 
 	t.Run("stream keys alone make no call and leave every pod empty", func(t *testing.T) {
-		got, err := src.Samples(context.Background(), policy(0), fleet(), []string{"pullStreams", "bandwidth"})
+		got, _, err := src.Samples(context.Background(), policy(0), fleet(), []string{"pullStreams", "bandwidth"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +316,7 @@ func TestSamplesAsksOnlyForWhatItServes(t *testing.T) {
 		}
 	})
 	t.Run("memory alone is all that comes back when memory alone is asked", func(t *testing.T) {
-		got, err := src.Samples(context.Background(), policy(0), fleet(), []string{"memory"})
+		got, _, err := src.Samples(context.Background(), policy(0), fleet(), []string{"memory"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +334,7 @@ func TestSamplesWithoutSharedLabelsListsTheNamespaceAndPicksByName(t *testing.T)
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{requests("ffmpeg", "4", "2Gi")}},
 		Status:     corev1.PodStatus{StartTime: &metav1.Time{Time: now.Add(-time.Hour)}},
 	}
-	got, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), append(pods, transcoder), []string{"cpu"})
+	got, _, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), append(pods, transcoder), []string{"cpu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +390,7 @@ func TestSamplesErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.story, func(t *testing.T) {
 			srv := newMetricsServer(t, c.handler)
-			got, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), fleet(), []string{"cpu"})
+			got, _, err := newSource(t, srv.URL).Samples(context.Background(), policy(0), fleet(), []string{"cpu"})
 			if err == nil {
 				t.Fatalf("no error; got %v", got)
 			}
@@ -413,5 +427,29 @@ func TestSharedLabels(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestSamplesHonourConfiguredCeilings(t *testing.T) {
+	srv := newMetricsServer(t, serveRecorded(t))
+	ceilings, err := samples.ParseCeilings("cpu=50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(&rest.Config{Host: srv.URL, QPS: -1}, func() time.Time { return now }, ceilings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, missing, err := src.Samples(context.Background(), policy(0), fleet(), []string{"cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 45% is within a 50% ceiling; the sidecar pod's 60% and the pod-level one's 75% are not.
+	assertSamples(t, got["srs-edge-7xk2p"], map[string]float64{"cpu": 45})
+	assertSamples(t, got["srs-edge-sidecar"], map[string]float64{})
+	for _, pod := range []string{"srs-edge-sidecar", "srs-edge-podlvl"} {
+		if want := []v1alpha1.SampleProblem{v1alpha1.SampleImplausible}; !reflect.DeepEqual(missing[pod], want) {
+			t.Errorf("%s: missing %v, want %v", pod, missing[pod], want)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package metricsapi
 import (
 	corev1 "k8s.io/api/core/v1"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 // These rules follow the HorizontalPodAutoscaler (kubernetes pkg/controller/podautoscaler):
@@ -13,17 +15,18 @@ import (
 
 // utilization is the pod's use of r as a percentage of its request: the sum over
 // containers of usage over the sum over containers of requests, times 100, both in
-// milli-units (millicores for CPU). False when the pod has no such value.
-func utilization(pod *corev1.Pod, m *metricsv1beta1.PodMetrics, r corev1.ResourceName) (float64, bool) {
+// milli-units (millicores for CPU). When the pod has no such value, the problem says why:
+// no request to be a percentage of, or a measurement of part of the pod.
+func utilization(pod *corev1.Pod, m *metricsv1beta1.PodMetrics, r corev1.ResourceName) (float64, v1alpha1.SampleProblem) {
 	request, ok := requestMilli(pod, r)
 	if !ok {
-		return 0, false
+		return 0, v1alpha1.SampleNoRequest
 	}
 	usage, ok := usageMilli(pod, m, r)
 	if !ok {
-		return 0, false
+		return 0, v1alpha1.SamplePartial
 	}
-	return 100 * float64(usage) / float64(request), true
+	return 100 * float64(usage) / float64(request), ""
 }
 
 // requestMilli is the pod's request of r in milli-units: the pod-level request when the

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 func measured(at time.Time, window time.Duration, containers ...metricsv1beta1.ContainerMetrics) *metricsv1beta1.PodMetrics {
@@ -55,19 +57,20 @@ func TestUtilizationEdges(t *testing.T) {
 		pod   *corev1.Pod
 		m     *metricsv1beta1.PodMetrics
 		want  float64
-		ok    bool
+		// problem is why there is no value; "" when there is one.
+		problem v1alpha1.SampleProblem
 	}{
-		{"usage above the request is above 100%", pod("250m"), measured(now, time.Second, usage("srs", "500m")), 200, true},
-		{"a zero request has no utilisation rather than an infinite one", pod("0"), measured(now, time.Second, usage("srs", "10m")), 0, false},
-		{"metrics naming no container have no usage", pod("250m"), measured(now, time.Second), 0, false},
+		{"usage above the request is above 100%", pod("250m"), measured(now, time.Second, usage("srs", "500m")), 200, ""},
+		{"a zero request has no utilisation rather than an infinite one", pod("0"), measured(now, time.Second, usage("srs", "10m")), 0, v1alpha1.SampleNoRequest},
+		{"metrics naming no container have no usage", pod("250m"), measured(now, time.Second), 0, v1alpha1.SamplePartial},
 		{"a container metrics-server saw that the pod no longer has still counts, as in the HPA", pod("250m"),
-			measured(now, time.Second, usage("srs", "100m"), usage("old", "150m")), 100, true},
+			measured(now, time.Second, usage("srs", "100m"), usage("old", "150m")), 100, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.story, func(t *testing.T) {
-			got, ok := utilization(c.pod, c.m, corev1.ResourceCPU)
-			if ok != c.ok || got != c.want {
-				t.Fatalf("got %v, %v; want %v, %v", got, ok, c.want, c.ok)
+			got, problem := utilization(c.pod, c.m, corev1.ResourceCPU)
+			if problem != c.problem || got != c.want {
+				t.Fatalf("got %v, %q; want %v, %q", got, problem, c.want, c.problem)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ func BenchmarkSamples100Pods(b *testing.B) {
 	policy := policyFor("bench", "")
 	pods := podsNamed(namesOf(benchPods())...)
 	ctx := context.Background()
-	got, err := s.Samples(ctx, policy, pods, benchKeys)
+	got, _, err := s.Samples(ctx, policy, pods, benchKeys)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func BenchmarkSamples100Pods(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Samples(ctx, policy, pods, benchKeys); err != nil {
+		if _, _, err := s.Samples(ctx, policy, pods, benchKeys); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,7 +20,7 @@ func TestAddressAndToken(t *testing.T) {
 	rec, bodies := loadRecording(t)
 	srv, lastAuth := authServer(t, bodies["success_pullStreams"])
 	read := func(s *Source, policy *v1alpha1.ScalingPolicy) error {
-		_, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"})
+		_, _, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"})
 		return err
 	}
 
@@ -155,7 +155,7 @@ func TestRedirectsKeepTheTokenOnTheHostAsked(t *testing.T) {
 			}))
 			defer front.Close()
 			s := newSource(t, rec, time.Second, Config{Address: front.URL, BearerToken: "s3cret"})
-			if _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"}); err != nil {
+			if _, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"}); err != nil {
 				t.Fatal(err)
 			}
 			if got := lastAuth(); got != tc.want {
@@ -178,7 +178,7 @@ func TestTLS(t *testing.T) {
 	read := func(cfg Config) error {
 		cfg.Address = srv.URL
 		s := newSource(t, rec, time.Second, cfg)
-		_, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
+		_, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
 		return err
 	}
 	if err := read(Config{}); err == nil || !strings.Contains(err.Error(), "certificate") {

@@ -66,16 +66,21 @@ func FuzzResponse(f *testing.F) {
 				Body: io.NopCloser(bytes.NewReader(body)), Request: req}, nil
 		})
 		asked := askedLive()
-		got, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(asked...), []string{"pullStreams"})
+		got, missing, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(asked...), []string{"pullStreams"})
 		if err != nil {
 			return
 		}
 		if len(got) != len(asked) {
 			t.Fatalf("got %d pods, asked %d: %v", len(got), len(asked), got)
 		}
+		for p, why := range missing {
+			if _, ok := got[p]; !ok || len(why) == 0 {
+				t.Fatalf("missing names %s (%v), which was not asked or has no reason", p, why)
+			}
+		}
 		for _, p := range asked {
 			for k, v := range got[p] {
-				if ceiling, _ := samples.Ceiling(k); math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > ceiling || k != "pullStreams" {
+				if ceiling, _ := samples.DefaultCeilings().Of(k); math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > ceiling || k != "pullStreams" {
 					t.Fatalf("%s: %s = %v", p, k, v)
 				}
 			}

@@ -67,7 +67,7 @@ func TestRealPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	got, err := src.Samples(ctx, policyFor("live", promURL), podsNamed(askedLive()...), allKeys)
+	got, _, err := src.Samples(ctx, policyFor("live", promURL), podsNamed(askedLive()...), allKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRealPrometheus(t *testing.T) {
 	}
 	t.Logf("read %v", got)
 
-	bench, err := src.Samples(ctx, policyFor("bench", promURL), podsNamed(namesOf(benchPods())...), benchKeys)
+	bench, _, err := src.Samples(ctx, policyFor("bench", promURL), podsNamed(namesOf(benchPods())...), benchKeys)
 	if err != nil {
 		t.Fatal(err)
 	}

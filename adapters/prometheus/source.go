@@ -61,6 +61,8 @@ type Config struct {
 	RateWindow time.Duration
 	// Now is the clock of the query time and of staleness. Default time.Now.
 	Now func() time.Time
+	// Ceilings bound each metric per pod (samples.ParseCeilings); nil means the defaults.
+	Ceilings samples.Ceilings
 	// TokenFor resolves a policy's bearerTokenSecretRef in the policy's namespace (the
 	// controller wires a Secret reader). Nil fails policies that name a Secret.
 	TokenFor func(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyRef) (string, error)
@@ -82,6 +84,8 @@ type Source struct {
 	window time.Duration
 	// now is the clock.
 	now func() time.Time
+	// ceilings bound each metric per pod.
+	ceilings samples.Ceilings
 	// limit bounds a response body (MaxResponseBytes; smaller in tests).
 	limit int64
 }
@@ -111,6 +115,7 @@ func New(cfg Config) (*Source, error) {
 		timeout:  cfg.Timeout,
 		window:   cfg.RateWindow,
 		now:      cfg.Now,
+		ceilings: cfg.Ceilings,
 		limit:    MaxResponseBytes,
 	}
 	if s.now == nil {
@@ -144,26 +149,26 @@ func checkAddress(address string) error {
 }
 
 // Samples runs one instant query per metric key and returns, per asked pod, the valid
-// samples. Every asked pod is in the result, with an empty map when nothing valid came.
-// A key without a query, a failed query or a result that is not a vector fails the whole
-// read; a series that is stale, not finite, negative, above its per-pod ceiling, of a pod
-// not asked for, without the pod label or ambiguous (two values for one pod) is left out,
-// never read as zero.
-func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+// samples, and per pod why samples were left out. Every asked pod is in the result, with
+// an empty map when nothing valid came. A key without a query, a failed query or a result
+// that is not a vector fails the whole read; a series that is stale, not finite,
+// negative, above its per-pod ceiling, of a pod not asked for, without the pod label or
+// ambiguous (two values for one pod) is left out, never read as zero.
+func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "prometheus")
 	now := s.now()
 	names := podNames(pods)
 	keys = unique(keys)
 	maxAge := policy.Spec.SampleMaxAge()
 	if len(names) == 0 || len(keys) == 0 {
-		out, _ := samples.Collect(nil, names, now, maxAge)
-		return out, nil
+		out, _ := samples.Collect(nil, names, now, maxAge, s.ceilings)
+		return out, nil, nil
 	}
 
 	// 1. Where to ask and how to pick out the pod; then the query of every key.
 	conn, err := s.connect(ctx, policy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	templates := make([]string, len(keys))
 	var missing []error
@@ -175,7 +180,7 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		templates[i] = q
 	}
 	if err := errors.Join(missing...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	address, podLabel := conn.address, conn.podLabel
 	q := &querier{api: conn.api, timeout: s.timeout, podLabel: model.LabelName(podLabel), at: now, log: log}
@@ -190,7 +195,7 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	wg.Wait()
 	var raw []samples.Sample
 	var errs []error
-	var noPodLabel, ambiguous int
+	noPodLabel := 0
 	for _, r := range results {
 		if r.err != nil {
 			errs = append(errs, r.err)
@@ -198,18 +203,17 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		}
 		raw = append(raw, r.samples...)
 		noPodLabel += r.noPodLabel
-		ambiguous += r.ambiguous
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	// 4. The shared hygiene: stale, not finite, negative, implausible and unknown pods are left out.
-	out, dropped := samples.Collect(raw, names, now, maxAge)
+	// 4. The shared hygiene: stale, not finite, negative, implausible, ambiguous and unknown pods are left out.
+	out, dropped := samples.Collect(raw, names, now, maxAge, s.ceilings)
 	log.V(1).Info("Read prometheus samples", append([]any{"address", address, "keys", keys, "pods", len(names),
-		"samples", len(raw) - dropped.Total(), "noPodLabel", noPodLabel, "ambiguous", ambiguous}, dropped.KeysAndValues()...)...)
+		"samples", len(raw) - dropped.Total(), "noPodLabel", noPodLabel}, dropped.KeysAndValues()...)...)
 	dropped.LogImplausible(log.WithValues("address", address))
-	return out, nil
+	return out, dropped.Pods, nil
 }
 
 // connection is a policy's view of the query API.
@@ -320,8 +324,9 @@ func (q *querier) query(ctx context.Context, key, query string) keyResult {
 	return r
 }
 
-// vectorSamples maps each series to its pod by podLabel. Series without it, and pods with
-// several series that disagree, are counted and left out: picking one would be a guess.
+// vectorSamples maps each series to its pod by podLabel. Series without it are counted
+// and left out; a pod with several series that disagree gets one ambiguous sample:
+// picking one would be a guess.
 func vectorSamples(vector model.Vector, key string, podLabel model.LabelName) keyResult {
 	var r keyResult
 	index := make(map[string]int, len(vector))
@@ -342,16 +347,12 @@ func vectorSamples(vector model.Vector, key string, podLabel model.LabelName) ke
 		index[pod] = len(r.samples)
 		r.samples = append(r.samples, sample)
 	}
-	if len(conflict) > 0 {
-		kept := r.samples[:0]
-		for _, s := range r.samples {
-			if !conflict[s.Pod] {
-				kept = append(kept, s)
-			}
+	for i := range r.samples {
+		if s := &r.samples[i]; conflict[s.Pod] {
+			s.Value, s.Problem = 0, v1alpha1.SampleAmbiguous
 		}
-		r.samples = kept
-		r.ambiguous = len(conflict)
 	}
+	r.ambiguous = len(conflict)
 	return r
 }
 

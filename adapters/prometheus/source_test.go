@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,9 @@ import (
 	"github.com/go-logr/logr/funcr"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/adapters/samples"
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 // newSource returns a Source whose clock stands at the recording's evaluation time plus
@@ -44,7 +48,7 @@ func TestSamplesReadsRecordedResponses(t *testing.T) {
 	srv := replayByQuery(t, rec, bodies)
 	s := newSource(t, rec, 2*time.Second, Config{Address: srv.URL})
 
-	got, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(askedLive()...), allKeys)
+	got, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(askedLive()...), allKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +81,8 @@ func TestBadResponses(t *testing.T) {
 		ask []string
 		// want is the expected result; nil when an error is expected.
 		want map[string]map[string]float64
+		// missing is why pods were left without a sample.
+		missing map[string][]v1alpha1.SampleProblem
 		// errType is the Prometheus error type an error must carry; errIs a sentinel;
 		// errText text the message must hold.
 		errType promv1.ErrorType
@@ -108,13 +114,16 @@ func TestBadResponses(t *testing.T) {
 		errType: promv1.ErrBadResponse,
 	}, {
 		name: "NaN and +Inf are missing, not zero", status: 200, body: bodies["nan_inf"],
-		want: map[string]map[string]float64{"srs-edge-0": {}, "srs-edge-1": {}, "srs-edge-2": {"pullStreams": 40}, absentPod: {}},
+		want:    map[string]map[string]float64{"srs-edge-0": {}, "srs-edge-1": {}, "srs-edge-2": {"pullStreams": 40}, absentPod: {}},
+		missing: map[string][]v1alpha1.SampleProblem{"srs-edge-0": {v1alpha1.SampleNotFinite}, "srs-edge-1": {v1alpha1.SampleNotFinite}},
 	}, {
 		name: "negative values are missing", status: 200, body: bodies["negative"],
-		want: emptyFor(askedLive()...),
+		want:    emptyFor(askedLive()...),
+		missing: each(v1alpha1.SampleNegative, "srs-edge-0", "srs-edge-1", "srs-edge-2"),
 	}, {
 		name: "samples older than maxSampleAge are missing", status: 200, body: success, after: 10 * time.Minute,
-		want: emptyFor(askedLive()...),
+		want:    emptyFor(askedLive()...),
+		missing: each(v1alpha1.SampleStale, "srs-edge-0", "srs-edge-1", "srs-edge-2"),
 	}, {
 		name: "a longer maxSampleAge keeps the same samples", status: 200, body: success, after: 10 * time.Minute, maxAge: 15 * time.Minute,
 		want: map[string]map[string]float64{"srs-edge-0": {"pullStreams": 12}, "srs-edge-1": {"pullStreams": 25}, "srs-edge-2": {"pullStreams": 40}, absentPod: {}},
@@ -126,7 +135,8 @@ func TestBadResponses(t *testing.T) {
 		want: map[string]map[string]float64{"srs-edge-0": {"pullStreams": 12}, "srs-edge-1": {"pullStreams": 25}},
 	}, {
 		name: "two different values for one pod are missing, not a guess", status: 200, body: bodies["ambiguous"],
-		want: emptyFor(askedLive()...),
+		want:    emptyFor(askedLive()...),
+		missing: each(v1alpha1.SampleAmbiguous, "srs-edge-0", "srs-edge-1", "srs-edge-2"),
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,12 +150,15 @@ func TestBadResponses(t *testing.T) {
 			if ask == nil {
 				ask = askedLive()
 			}
-			got, err := s.Samples(context.Background(), policy, podsNamed(ask...), []string{"pullStreams"})
+			got, missing, err := s.Samples(context.Background(), policy, podsNamed(ask...), []string{"pullStreams"})
 			if tc.want != nil {
 				if err != nil {
 					t.Fatal(err)
 				}
 				assertSamples(t, got, tc.want)
+				if want := tc.missing; !reflect.DeepEqual(missing, want) && (len(missing) > 0 || len(want) > 0) {
+					t.Errorf("missing %v, want %v (an absent series, a series without the pod label or of a pod not asked names no asked pod)", missing, want)
+				}
 				return
 			}
 			checkError(t, err, "pullStreams", tc.errType, tc.errIs, tc.errText)
@@ -174,7 +187,7 @@ func TestHugeBodyIsRefused(t *testing.T) {
 			}))
 			defer srv.Close()
 			s := newSource(t, rec, time.Second, Config{Address: srv.URL})
-			_, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
+			_, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
 			checkError(t, err, "pullStreams", "", ErrResponseTooLarge, "")
 		})
 	}
@@ -211,7 +224,7 @@ func TestSlowServerTimesOut(t *testing.T) {
 	s := newSource(t, rec, time.Second, Config{Address: srv.URL, Timeout: 200 * time.Millisecond})
 
 	began := time.Now()
-	_, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(askedLive()...), []string{"pullStreams", "cpu"})
+	_, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(askedLive()...), []string{"pullStreams", "cpu"})
 	if took := time.Since(began); took > 5*time.Second {
 		t.Errorf("the read took %s with a 200ms timeout", took)
 	}
@@ -226,7 +239,7 @@ func TestSlowServerTimesOut(t *testing.T) {
 	s = newSource(t, rec, time.Second, Config{Address: srv.URL, Timeout: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = s.Samples(ctx, policyFor("live", ""), podsNamed(askedLive()...), []string{"pullStreams"})
+	_, _, err = s.Samples(ctx, policyFor("live", ""), podsNamed(askedLive()...), []string{"pullStreams"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("want the caller's deadline, got %v", err)
 	}
@@ -243,7 +256,7 @@ func TestQueries(t *testing.T) {
 		}))
 		defer srv.Close()
 		s := newSource(t, rec, time.Second, Config{Address: srv.URL})
-		_, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams", "custom/viewers"})
+		_, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams", "custom/viewers"})
 		if !errors.Is(err, ErrNoQuery) || !strings.Contains(err.Error(), `"custom/viewers"`) {
 			t.Fatalf("want ErrNoQuery naming custom/viewers, got %v", err)
 		}
@@ -260,7 +273,7 @@ func TestQueries(t *testing.T) {
 			"custom/viewers": defaultQueries["pullStreams"],
 			"pushStreams":    `sum by ($podLabel) (srs_clients{namespace="$namespace",$podLabel=~"$pods"})`,
 		}
-		got, err := s.Samples(context.Background(), policy, podsNamed(askedLive()...), []string{"custom/viewers", "pushStreams"})
+		got, _, err := s.Samples(context.Background(), policy, podsNamed(askedLive()...), []string{"custom/viewers", "pushStreams"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +299,7 @@ func TestQueries(t *testing.T) {
 		s := newSource(t, rec, time.Second, Config{Address: srv.URL + "/prometheus"})
 		policy := policyFor(`live"ns`, "")
 		policy.Spec.MetricsSource.Prometheus.PodLabel = "kubernetes_pod_name"
-		got, err := s.Samples(context.Background(), policy, podsNamed("srs-edge.a"), []string{"pullStreams"})
+		got, _, err := s.Samples(context.Background(), policy, podsNamed("srs-edge.a"), []string{"pullStreams"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +322,7 @@ func TestQueries(t *testing.T) {
 		s := newSource(t, rec, time.Second, Config{Address: "http://127.0.0.1:1"})
 		policy := policyFor("live", "")
 		policy.Spec.MetricsSource.Prometheus.PodLabel = "pod) or vector(1"
-		if _, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"}); err == nil {
+		if _, _, err := s.Samples(context.Background(), policy, podsNamed("srs-edge-0"), []string{"pullStreams"}); err == nil {
 			t.Fatal("want an error")
 		}
 	})
@@ -317,7 +330,7 @@ func TestQueries(t *testing.T) {
 	t.Run("every failing key is named", func(t *testing.T) {
 		srv := replayFile(t, 400, bodies["bad_data"])
 		s := newSource(t, rec, time.Second, Config{Address: srv.URL})
-		_, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"cpu", "memory", "cpu"})
+		_, _, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed("srs-edge-0"), []string{"cpu", "memory", "cpu"})
 		checkError(t, err, "cpu", promv1.ErrBadData, nil, "")
 		checkError(t, err, "memory", promv1.ErrBadData, nil, "")
 		if n := strings.Count(err.Error(), "querying prometheus for cpu"); n != 1 {
@@ -327,11 +340,11 @@ func TestQueries(t *testing.T) {
 
 	t.Run("no pods or no keys asks nothing", func(t *testing.T) {
 		s := newSource(t, rec, time.Second, Config{Address: "http://127.0.0.1:1"})
-		got, err := s.Samples(context.Background(), policyFor("live", ""), nil, []string{"cpu"})
+		got, _, err := s.Samples(context.Background(), policyFor("live", ""), nil, []string{"cpu"})
 		if err != nil || len(got) != 0 {
 			t.Errorf("no pods: got %v, %v", got, err)
 		}
-		got, err = s.Samples(context.Background(), policyFor("live", ""), podsNamed("a"), nil)
+		got, _, err = s.Samples(context.Background(), policyFor("live", ""), podsNamed("a"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +359,7 @@ func TestWarningsAreLoggedNotFatal(t *testing.T) {
 	var logged strings.Builder
 	ctx := logr.NewContext(context.Background(), funcr.New(func(prefix, args string) { logged.WriteString(args + "\n") }, funcr.Options{}))
 	s := newSource(t, rec, time.Second, Config{Address: srv.URL})
-	got, err := s.Samples(ctx, policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
+	got, _, err := s.Samples(ctx, policyFor("live", ""), podsNamed("srs-edge-0"), []string{"pullStreams"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,6 +370,15 @@ func TestWarningsAreLoggedNotFatal(t *testing.T) {
 }
 
 // emptyFor is the result of a read that found nothing valid for these pods.
+// each gives every pod the one problem.
+func each(p v1alpha1.SampleProblem, pods ...string) map[string][]v1alpha1.SampleProblem {
+	out := make(map[string][]v1alpha1.SampleProblem, len(pods))
+	for _, pod := range pods {
+		out[pod] = []v1alpha1.SampleProblem{p}
+	}
+	return out
+}
+
 func emptyFor(pods ...string) map[string]map[string]float64 {
 	out := make(map[string]map[string]float64, len(pods))
 	for _, p := range pods {
@@ -412,3 +434,22 @@ func checkError(t *testing.T, err error, key string, errType promv1.ErrorType, i
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestSamplesHonourConfiguredCeilings(t *testing.T) {
+	rec, bodies := loadRecording(t)
+	ceilings, err := samples.ParseCeilings("pullStreams=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := replayFile(t, 200, bodies["success_pullStreams"])
+	s := newSource(t, rec, 2*time.Second, Config{Address: srv.URL, Ceilings: ceilings})
+	got, missing, err := s.Samples(context.Background(), policyFor("live", ""), podsNamed(askedLive()...), []string{"pullStreams"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// srs-edge-2 reports 40 players, above a ceiling of 30.
+	assertSamples(t, got, map[string]map[string]float64{"srs-edge-0": {"pullStreams": 12}, "srs-edge-1": {"pullStreams": 25}, "srs-edge-2": {}, absentPod: {}})
+	if want := each(v1alpha1.SampleImplausible, "srs-edge-2"); !reflect.DeepEqual(missing, want) {
+		t.Fatalf("missing %v, want %v", missing, want)
+	}
+}

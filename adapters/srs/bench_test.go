@@ -26,7 +26,7 @@ func BenchmarkSamples100Pods(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := s.Samples(ctx, nil, pods, allKeys)
+		got, _, err := s.Samples(ctx, nil, pods, allKeys)
 		if err != nil || len(got) != 100 || !reflect.DeepEqual(got["edge-042"], goodSamples) {
 			b.Fatalf("got %v, %v", got["edge-042"], err)
 		}

@@ -46,6 +46,8 @@ type Config struct {
 	// Address maps a pod to the host:port of its SRS HTTP API, default
 	// podhttp.PodAddress.
 	Address func(pod *corev1.Pod, port int) (string, error)
+	// Ceilings bound each metric per pod (samples.ParseCeilings); nil means the defaults.
+	Ceilings samples.Ceilings
 }
 
 // Source reads samples from every pod's SRS HTTP API.
@@ -97,9 +99,10 @@ func readsFor(keys []string) reads {
 func (r reads) none() bool { return r == reads{} }
 
 // Samples reads the pods' APIs, at most Concurrency at once and each within Timeout, and
-// returns every pod, with an empty map where nothing valid came back. It fails only when
-// every pod failed, with the first pod's error.
-func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+// returns every pod, with an empty map where nothing valid came back, and per pod why
+// samples were left out (a pod whose API failed, or that has no IP, is unreadable). It
+// fails only when every pod failed, with the first pod's error.
+func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
 	log := logr.FromContextOrDiscard(ctx)
 	names := make([]string, len(pods))
 	for i, p := range pods {
@@ -111,8 +114,8 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	}
 	want := readsFor(keys)
 	if want.none() || len(pods) == 0 {
-		out, _ := samples.Collect(nil, names, s.cfg.Now(), maxAge)
-		return out, nil
+		out, _ := samples.Collect(nil, names, s.cfg.Now(), maxAge, s.cfg.Ceilings)
+		return out, nil, nil
 	}
 
 	port := apiPort(policy, s.cfg.Port)
@@ -145,21 +148,22 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 			continue
 		}
 		failed++
+		raw = append(raw, samples.Sample{Pod: names[i], Problem: v1alpha1.SampleUnreadable})
 		err = fmt.Errorf("reading SRS API of pod %s: %w", names[i], err)
 		if first == nil {
 			first = err
 		}
 		log.V(1).Info("SRS API unreadable; the pod's samples are missing", "pod", klog.KObj(pods[i]), "err", err)
 	}
-	out, dropped := samples.Collect(raw, names, s.cfg.Now(), maxAge)
+	out, dropped := samples.Collect(raw, names, s.cfg.Now(), maxAge, s.cfg.Ceilings)
 	if dropped.Total() > 0 {
 		log.V(1).Info("SRS samples dropped", dropped.KeysAndValues()...)
 	}
 	dropped.LogImplausible(log.WithValues("metricsSource", "srs"))
 	if failed == len(pods) {
-		return out, first
+		return out, dropped.Pods, first
 	}
-	return out, nil
+	return out, dropped.Pods, nil
 }
 
 // readPod reads what want needs from one pod's API; any failure voids the pod.

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -78,7 +79,7 @@ func TestSamplesOfARecordedServer(t *testing.T) {
 	srv := fake.serve(t)
 	s := newSource(t, Config{Address: addresses(map[string]string{"edge-0": srv.Listener.Addr().String()}, nil)})
 
-	got, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("edge-0", "10.0.0.1")}, allKeys)
+	got, _, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("edge-0", "10.0.0.1")}, allKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,13 +138,17 @@ func TestSamplesKeepTheGoodPodsWhenOthersFail(t *testing.T) {
 			s := newSource(t, Config{Timeout: 300 * time.Millisecond, MaxBody: maxBody, Address: addresses(byPod, nil)})
 			var l logs
 
-			got, err := s.Samples(l.context(context.Background()), nil, []*corev1.Pod{pod("good", "10.0.0.1"), bad}, allKeys)
+			got, missing, err := s.Samples(l.context(context.Background()), nil, []*corev1.Pod{pod("good", "10.0.0.1"), bad}, allKeys)
 			if err != nil {
 				t.Fatalf("one good pod is enough, got %v", err)
 			}
 			want := map[string]map[string]float64{"good": goodSamples, "bad": {}}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("got %v\nwant %v", got, want)
+			}
+			unreadable := map[string][]v1alpha1.SampleProblem{"bad": {v1alpha1.SampleUnreadable}}
+			if !reflect.DeepEqual(missing, unreadable) {
+				t.Fatalf("missing %v, want %v", missing, unreadable)
 			}
 			if line := l.about("bad"); !strings.Contains(line, tc.reason) || !strings.Contains(line, "reading SRS API of pod bad") {
 				t.Fatalf("log line %q does not give the reason %q", line, tc.reason)
@@ -153,9 +158,12 @@ func TestSamplesKeepTheGoodPodsWhenOthersFail(t *testing.T) {
 			}
 
 			// The same pod alone: every pod failed, so Samples fails with its error.
-			got, err = s.Samples(context.Background(), nil, []*corev1.Pod{bad}, allKeys)
+			got, missing, err = s.Samples(context.Background(), nil, []*corev1.Pod{bad}, allKeys)
 			if !errors.Is(err, tc.want) || !strings.HasPrefix(err.Error(), "reading SRS API of pod bad: ") {
 				t.Fatalf("alone: got %v, want %v", err, tc.want)
+			}
+			if !reflect.DeepEqual(missing, unreadable) {
+				t.Fatalf("alone: missing %v, want %v alongside the error", missing, unreadable)
 			}
 			if !reflect.DeepEqual(got, map[string]map[string]float64{"bad": {}}) {
 				t.Fatalf("alone: got %v", got)
@@ -185,7 +193,7 @@ func TestOneSlowPodCannotStallTheDecision(t *testing.T) {
 	s := newSource(t, Config{Timeout: 200 * time.Millisecond, Concurrency: 2, Address: addresses(byPod, nil)})
 
 	start := time.Now()
-	got, err := s.Samples(context.Background(), nil, pods, allKeys)
+	got, _, err := s.Samples(context.Background(), nil, pods, allKeys)
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +229,7 @@ func TestSamplesReadOnlyWhatIsAsked(t *testing.T) {
 			fake := newFakeSRS(t)
 			srv := fake.serve(t)
 			s := newSource(t, Config{Address: addresses(map[string]string{"p": srv.Listener.Addr().String()}, nil)})
-			got, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, tc.keys)
+			got, _, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, tc.keys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,7 +248,7 @@ func TestSamplesBeforeSRSHasSampledItself(t *testing.T) {
 	fake.summaries = []byte(strings.Replace(string(fake.summaries), `"ok": true`, `"ok": false`, 1))
 	srv := fake.serve(t)
 	s := newSource(t, Config{Address: addresses(map[string]string{"p": srv.Listener.Addr().String()}, nil)})
-	got, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, allKeys)
+	got, _, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, allKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +318,7 @@ func TestSamplesPageThroughTheLists(t *testing.T) {
 			srv := fake.serve(t)
 			s := newSource(t, Config{Address: addresses(map[string]string{"p": srv.Listener.Addr().String()}, nil)})
 			s.pageSize = 3
-			got, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, []string{"pushStreams", "pullStreams"})
+			got, _, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, []string{"pushStreams", "pullStreams"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -321,6 +329,26 @@ func TestSamplesPageThroughTheLists(t *testing.T) {
 				t.Fatalf("requests %v\nwant %v", g, tc.gets)
 			}
 		})
+	}
+}
+
+func TestSamplesHonourConfiguredCeilings(t *testing.T) {
+	srv := newFakeSRS(t).serve(t)
+	ceilings, err := samples.ParseCeilings("pullStreams=4,bandwidth=1e8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSource(t, Config{Address: addresses(map[string]string{"p": srv.Listener.Addr().String()}, nil), Ceilings: ceilings})
+	got, missing, err := s.Samples(context.Background(), nil, []*corev1.Pod{pod("p", "10.0.0.1")}, allKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 players are above 4; 13.3 Mbit/s is within 100 Mbit/s.
+	if want := map[string]float64{"bandwidth": 13324000, "pushStreams": 2, "cpu": 44, "memory": 2}; !reflect.DeepEqual(got["p"], want) {
+		t.Fatalf("got %v, want %v", got["p"], want)
+	}
+	if want := map[string][]v1alpha1.SampleProblem{"p": {v1alpha1.SampleImplausible}}; !reflect.DeepEqual(missing, want) {
+		t.Fatalf("missing %v, want %v", missing, want)
 	}
 }
 

@@ -65,6 +65,9 @@ type policyMemory struct {
 	autoscaler.Memory
 	forecastFor string
 	handsOn     handsOn
+	// samplesMissing is the last decision's account of pods left without samples
+	// (missingSamples), so that SamplesMissing is emitted when it changes, not every pass.
+	samplesMissing string
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -118,7 +121,8 @@ type pass struct {
 	pods       []*pod // live pods of the CloneSet, by name
 	pending    int32  // pods the CloneSet is still to create
 	mem        *policyMemory
-	values     map[string]map[string]float64 // samples, read when a decision is due
+	values     map[string]map[string]float64       // samples, read when a decision is due
+	missing    map[string][]v1alpha1.SampleProblem // why the source left pods without samples
 	metricsErr error
 }
 
@@ -326,11 +330,14 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 	src := r.Sources[typ]
 	if src == nil {
 		p.metricsErr = fmt.Errorf("metrics source %q is not configured in this controller", typ)
-	} else if values, err := src.Samples(ctx, p.policy, podObjects(p.pods), append(metricKeysFor(spec), metricKeys...)); err != nil {
-		p.metricsErr = fmt.Errorf("reading %s metrics: %w", typ, err)
 	} else {
-		p.values = values
-		return
+		values, missing, err := src.Samples(ctx, p.policy, podObjects(p.pods), append(metricKeysFor(spec), metricKeys...))
+		p.missing = missing // said even when every pod failed
+		if err == nil {
+			p.values = values
+			return
+		}
+		p.metricsErr = fmt.Errorf("reading %s metrics: %w", typ, err)
 	}
 	_ = p.fail("metrics", p.metricsErr)
 	logf.FromContext(ctx).Error(p.metricsErr, "Reading metrics", "consecutiveFailures", p.mem.Failures+1)

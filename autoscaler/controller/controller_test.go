@@ -157,8 +157,8 @@ func (h flatHistory) History(_ context.Context, _ *v1alpha1.ScalingPolicy, _, _ 
 // brokenSource is a metrics backend that is down.
 type brokenSource struct{}
 
-func (brokenSource) Samples(context.Context, *v1alpha1.ScalingPolicy, []*corev1.Pod, []string) (map[string]map[string]float64, error) {
-	return nil, fmt.Errorf("connection refused")
+func (brokenSource) Samples(context.Context, *v1alpha1.ScalingPolicy, []*corev1.Pod, []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
+	return nil, nil, fmt.Errorf("connection refused")
 }
 
 // recordingEvictor remembers what it was asked to evict.

@@ -12,9 +12,12 @@ import (
 )
 
 // MetricsSource returns the latest valid samples per pod name and metric key. A pod or
-// key left out is missing; the decision core never scales in on missing data.
+// key left out is missing; the decision core never scales in on missing data. missing
+// says, for each pod that had a sample left out (rather than none reported), why: the
+// condition, event and self-metric that tell the operator. It may come with an error
+// too, when every pod failed.
 type MetricsSource interface {
-	Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error)
+	Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (values map[string]map[string]float64, missing map[string][]v1alpha1.SampleProblem, err error)
 }
 
 // ScaleTarget reads and resizes the CloneSet.

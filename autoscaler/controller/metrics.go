@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler"
 	"github.com/streamscaler/streamscaler/statemachine"
 )
@@ -43,6 +44,10 @@ var (
 		Name: "streamscaler_metric_implausible_pods",
 		Help: "Pods whose sample of a metric was above 100 times its per-pod target in the last decision: a broken exporter; the sample was left out as missing.",
 	}, []string{"namespace", "policy", "metric"})
+	samplesMissing = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "streamscaler_samples_missing_pods",
+		Help: "Pods the metrics source left without some sample in the last decision, by reason (stale, undated, nonNumeric, notFinite, negative, implausible, ambiguous, noRequest, partial, unreadable); a pod counts under each of its reasons.",
+	}, []string{"namespace", "policy", "reason"})
 	metricForecast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "streamscaler_metric_forecast",
 		Help: "Forecast total load of a metric the fleet is readied for (upper band over the horizon).",
@@ -72,7 +77,7 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(podTransitions, podsByState, stateDuration, fleetReplicas, metricValue,
-		metricTarget, metricImplausible, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
+		metricTarget, metricImplausible, samplesMissing, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
 }
 
 // Replica kinds of streamscaler_fleet_replicas.
@@ -124,11 +129,19 @@ func recordDecision(ns, policy string, rec autoscaler.Recommendation, targets ma
 	}
 }
 
+// recordMissingSamples sets, for every reason, how many pods the source left without
+// some sample for it.
+func recordMissingSamples(ns, policy string, counts map[v1alpha1.SampleProblem]int) {
+	for _, p := range v1alpha1.SampleProblems() {
+		samplesMissing.WithLabelValues(ns, policy, string(p)).Set(float64(counts[p]))
+	}
+}
+
 // forgetMetrics drops every series of a deleted policy.
 func forgetMetrics(ns, policy string) {
 	l := prometheus.Labels{"namespace": ns, "policy": policy}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		podTransitions, podsByState, stateDuration, fleetReplicas, metricValue, metricTarget, metricImplausible, metricForecast,
+		podTransitions, podsByState, stateDuration, fleetReplicas, metricValue, metricTarget, metricImplausible, samplesMissing, metricForecast,
 		evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts,
 	} {
 		v.DeletePartialMatch(l)

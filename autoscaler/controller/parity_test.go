@@ -223,19 +223,21 @@ func valuesOf(s autoscaler.Snapshot) map[string]map[string]float64 {
 	return out
 }
 
-// replaySource serves the simulator's samples and notes that it was asked.
+// replaySource serves the simulator's samples and notes that it was asked; missing is
+// returned as the source's account of why pods lack samples.
 type replaySource struct {
-	values map[string]map[string]float64
-	asked  bool
+	values  map[string]map[string]float64
+	missing map[string][]v1alpha1.SampleProblem
+	asked   bool
 }
 
-func (s *replaySource) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, error) {
+func (s *replaySource) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
 	s.asked = true
 	out := map[string]map[string]float64{}
 	for _, p := range pods {
 		v, ok := s.values[p.Name]
 		if !ok {
-			return nil, fmt.Errorf("pod %s is not in the simulator's fleet", p.Name)
+			return nil, nil, fmt.Errorf("pod %s is not in the simulator's fleet", p.Name)
 		}
 		out[p.Name] = map[string]float64{}
 		for _, k := range keys {
@@ -244,7 +246,7 @@ func (s *replaySource) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pod
 			}
 		}
 	}
-	return out, nil
+	return out, s.missing, nil
 }
 
 type stepClock struct{ now time.Time }

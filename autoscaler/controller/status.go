@@ -30,8 +30,10 @@ func setCondition(st *v1alpha1.ScalingPolicyStatus, gen int64, typ string, ok bo
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status, ObservedGeneration: gen, Reason: reason, Message: msg})
 }
 
-// fillStatus records what this pass saw and decided.
-func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, pods []*pod, rec *autoscaler.Recommendation, metricsErr error) {
+// fillStatus records what this pass saw and decided. samplesMissing (missingSamples)
+// goes into ScalingActive's message, and into ScalingLimited's when missing data holds
+// the fleet.
+func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, pods []*pod, rec *autoscaler.Recommendation, metricsErr error, samplesMissing string) {
 	gen := policy.Generation
 	st.CurrentReplicas = ptrValue(cs.Spec.Replicas)
 	st.Pods = v1alpha1.PodStateCounts{}
@@ -60,10 +62,13 @@ func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alph
 	}
 	st.DesiredReplicas = rec.Replicas
 	for _, c := range autoscaler.Conditions(*rec, gen) {
+		if c.Type == v1alpha1.ConditionScalingActive && metricsErr != nil {
+			c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(rec.Reason), fmt.Sprintf("%v; %s", metricsErr, rec.Message)
+		}
+		if samplesMissing != "" && (c.Type == v1alpha1.ConditionScalingActive || c.Reason == string(autoscaler.ReasonMissingMetricsHeld)) {
+			c.Message += "; " + samplesMissing
+		}
 		meta.SetStatusCondition(&st.Conditions, c)
-	}
-	if metricsErr != nil {
-		setCondition(st, gen, v1alpha1.ConditionScalingActive, false, string(rec.Reason), fmt.Sprintf("%v; %s", metricsErr, rec.Message))
 	}
 	st.CurrentMetrics = st.CurrentMetrics[:0]
 	for i, m := range rec.Metrics {
@@ -78,6 +83,36 @@ func (r *Reconciler) fillStatus(st *v1alpha1.ScalingPolicyStatus, policy *v1alph
 		}
 		st.CurrentMetrics = append(st.CurrentMetrics, ms)
 	}
+}
+
+// missingSamples counts, per problem, the pods a source left without some sample, and
+// says it in words: "samples missing for 3 pods: 2 stale, 1 implausible". A pod counts
+// once in the total and once under each of its problems. Empty when no pod had one.
+func missingSamples(missing map[string][]v1alpha1.SampleProblem) (map[v1alpha1.SampleProblem]int, string) {
+	counts := map[v1alpha1.SampleProblem]int{}
+	pods := 0
+	for _, problems := range missing {
+		if len(problems) > 0 {
+			pods++
+		}
+		for _, p := range problems {
+			counts[p]++
+		}
+	}
+	if pods == 0 {
+		return counts, ""
+	}
+	var parts []string
+	for _, p := range v1alpha1.SampleProblems() {
+		if n := counts[p]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, p))
+		}
+	}
+	noun := "pods"
+	if pods == 1 {
+		noun = "pod"
+	}
+	return counts, fmt.Sprintf("samples missing for %d %s: %s", pods, noun, strings.Join(parts, ", "))
 }
 
 // quantity writes v for the status: in milli-units below 1e12, in whole units below
@@ -126,7 +161,14 @@ func (r *Reconciler) writeStatus(ctx context.Context, policy *v1alpha1.ScalingPo
 // the external metrics API; then when to come back.
 func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) (ctrl.Result, error) {
 	policy, rec := p.policy, o.Recommendation
+	missingCounts, missingNote := missingSamples(p.missing)
 	if rec != nil {
+		if missingNote != p.mem.samplesMissing {
+			if missingNote != "" {
+				r.event(policy, corev1.EventTypeWarning, "SamplesMissing", "Decide", "%s", missingNote)
+			}
+			p.mem.samplesMissing = missingNote
+		}
 		logf.FromContext(ctx).V(1).Info("Decided", "serving", rec.Current, "desired", rec.Replicas, "raw", rec.Raw, "reason", rec.Reason, "plan", o.Plan)
 		if rec.Replicas != rec.Current {
 			r.event(policy, corev1.EventTypeNormal, "Rescale", "Decide", "%d serving pods -> %d (%s): %s", rec.Current, rec.Replicas, rec.Reason, rec.Message)
@@ -139,7 +181,7 @@ func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) 
 			}
 		}
 	}
-	r.fillStatus(p.status, policy, p.cs, p.pods, rec, p.metricsErr)
+	r.fillStatus(p.status, policy, p.cs, p.pods, rec, p.metricsErr, missingNote)
 	if p.mem.Forecaster != nil && rec != nil {
 		fillForecasts(p.status, p.mem.Forecaster, rec)
 	}
@@ -159,6 +201,7 @@ func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) 
 			targets[m.Key()] = m.TargetValue()
 		}
 		recordDecision(policy.Namespace, policy.Name, *rec, targets)
+		recordMissingSamples(policy.Namespace, policy.Name, missingCounts)
 		if r.Publisher != nil {
 			r.Publisher.Publish(policy.Namespace, policy.Name, externalValues(*rec, current), p.now)
 		}

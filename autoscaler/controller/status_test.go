@@ -2,9 +2,11 @@ package controller
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -69,12 +71,45 @@ func TestFillStatusWithAHugeTotal(t *testing.T) {
 	rec := &autoscaler.Recommendation{Replicas: 4, Current: 4, Reason: autoscaler.ReasonDesiredWithinRange, Active: true,
 		Metrics: []autoscaler.MetricResult{{Key: "bandwidth", Type: v1alpha1.MetricBandwidth, Total: 1e308, Target: 2e9, Desired: 4, Valid: true}}}
 	st := &v1alpha1.ScalingPolicyStatus{}
-	(&Reconciler{}).fillStatus(st, policy, cs, nil, rec, nil)
+	(&Reconciler{}).fillStatus(st, policy, cs, nil, rec, nil, "")
 	ms := st.CurrentMetrics[0]
 	if ms.Total == nil || ms.Total.Sign() <= 0 || ms.Total.AsApproximateFloat64() != 1e308 {
 		t.Fatalf("total %v, want 1e308", ms.Total)
 	}
 	if ms.AveragePerServingPod == nil || ms.AveragePerServingPod.AsApproximateFloat64() != 2.5e307 {
 		t.Fatalf("average per serving pod %v, want 2.5e307", ms.AveragePerServingPod)
+	}
+}
+
+func TestMissingSamplesGoWhereMissingDataHoldsTheFleet(t *testing.T) {
+	policy := &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Name: "edge", Namespace: "live", Generation: 1},
+		Spec: v1alpha1.ScalingPolicySpec{MaxReplicas: 10, Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams}}}}
+	cs := &kruisev1alpha1.CloneSet{ObjectMeta: metav1.ObjectMeta{Name: "edge"}}
+	counts, note := missingSamples(map[string][]v1alpha1.SampleProblem{
+		"edge-0": {v1alpha1.SampleStale}, "edge-1": {v1alpha1.SampleStale, v1alpha1.SampleImplausible}, "edge-2": {v1alpha1.SampleUnreadable}, "edge-3": nil,
+	})
+	if want := "samples missing for 3 pods: 2 stale, 1 implausible, 1 unreadable"; note != want || counts[v1alpha1.SampleStale] != 2 {
+		t.Fatalf("note %q (counts %v), want %q", note, counts, want)
+	}
+	for _, c := range []struct {
+		reason  autoscaler.Reason
+		limited bool // whether ScalingLimited carries the note too
+	}{{autoscaler.ReasonMissingMetricsHeld, true}, {autoscaler.ReasonScaleDownStabilized, false}} {
+		t.Run(string(c.reason), func(t *testing.T) {
+			rec := &autoscaler.Recommendation{Replicas: 4, Current: 4, Reason: c.reason, Message: "held", Active: true}
+			st := &v1alpha1.ScalingPolicyStatus{}
+			(&Reconciler{}).fillStatus(st, policy, cs, nil, rec, nil, note)
+			active := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionScalingActive)
+			limited := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionScalingLimited)
+			if !strings.HasSuffix(active.Message, "; "+note) {
+				t.Errorf("ScalingActive says %q", active.Message)
+			}
+			if strings.Contains(limited.Message, note) != c.limited {
+				t.Errorf("ScalingLimited (%s) says %q", limited.Reason, limited.Message)
+			}
+		})
+	}
+	if _, note := missingSamples(map[string][]v1alpha1.SampleProblem{"edge-0": nil}); note != "" {
+		t.Fatalf("no problem, yet %q", note)
 	}
 }

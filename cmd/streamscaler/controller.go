@@ -32,6 +32,7 @@ import (
 	"github.com/streamscaler/streamscaler/adapters/kruise"
 	"github.com/streamscaler/streamscaler/adapters/metricsapi"
 	"github.com/streamscaler/streamscaler/adapters/prometheus"
+	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/adapters/srs"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/controller"
@@ -47,6 +48,7 @@ type controllerFlags struct {
 	srsConcurrency, hookPort                                           int
 	hookPath                                                           string
 	kubeconfig, metricsAddr, probeAddr, leaderNamespace, metricsSource string
+	sampleCeiling                                                      string
 	leaderElect                                                        bool
 	zapDevel                                                           bool
 	verbosity                                                          int
@@ -67,6 +69,7 @@ func newControllerCommand() *cobra.Command {
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
 	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
+	f.StringVar(&fl.sampleCeiling, "sample-ceiling", "", "per-pod ceilings above which a sample is implausible and left out as missing, as metric=value pairs over the defaults ("+samples.DefaultCeilings().String()+"), such as pullStreams=2e5,bandwidth=4e11")
 	f.StringVar(&fl.promAddress, "prometheus-address", "", "Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), such as http://prometheus.monitoring:9090; a policy's metricsSource.prometheus.address overrides it")
 	f.StringVar(&fl.promTokenFile, "prometheus-bearer-token-file", "", "bearer token for the query API, read at every request")
 	f.StringVar(&fl.promCAFile, "prometheus-ca-file", "", "PEM CA bundle for an https query API, re-read when it changes")
@@ -182,22 +185,26 @@ func runController(fl controllerFlags) error {
 // The Prometheus source also rebuilds load history for prediction after a restart.
 func metricsSources(fl controllerFlags, cfg *rest.Config, secrets client.Reader) (map[v1alpha1.MetricsSourceType]controller.MetricsSource, map[v1alpha1.MetricsSourceType]controller.HistorySource, error) {
 	now := clock.RealClock{}.Now
-	out := map[v1alpha1.MetricsSourceType]controller.MetricsSource{
-		v1alpha1.SourceAnnotations: &annotations.Source{Now: now},
+	ceilings, err := samples.ParseCeilings(fl.sampleCeiling)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--sample-ceiling: %w", err)
 	}
-	m, err := metricsapi.New(cfg, now)
+	out := map[v1alpha1.MetricsSourceType]controller.MetricsSource{
+		v1alpha1.SourceAnnotations: &annotations.Source{Now: now, Ceilings: ceilings},
+	}
+	m, err := metricsapi.New(cfg, now, ceilings)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics API source: %w", err)
 	}
 	out[v1alpha1.SourceMetricsAPI] = m
-	sr, err := srs.New(srs.Config{Timeout: fl.srsTimeout, Concurrency: fl.srsConcurrency, Now: now})
+	sr, err := srs.New(srs.Config{Timeout: fl.srsTimeout, Concurrency: fl.srsConcurrency, Now: now, Ceilings: ceilings})
 	if err != nil {
 		return nil, nil, fmt.Errorf("--srs-timeout/--srs-concurrency: %w", err)
 	}
 	out[v1alpha1.SourceSRS] = sr
 	prom, err := prometheus.New(prometheus.Config{
 		Address: fl.promAddress, BearerTokenFile: fl.promTokenFile, CAFile: fl.promCAFile, InsecureSkipVerify: fl.promInsecure,
-		Timeout: fl.promTimeout, RateWindow: fl.promWindow, Now: now,
+		Timeout: fl.promTimeout, RateWindow: fl.promWindow, Now: now, Ceilings: ceilings,
 		TokenFor: func(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyRef) (string, error) {
 			var sec corev1.Secret
 			if err := secrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &sec); err != nil {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
 
+	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -42,6 +44,53 @@ func TestControllerWiringBuildsEverySourceAndEvictor(t *testing.T) {
 	}
 }
 
+// TestSampleCeilingReachesEverySource: --sample-ceiling replaces the named metrics'
+// ceilings in every source, and the others keep their defaults.
+func TestSampleCeilingReachesEverySource(t *testing.T) {
+	fl := defaultControllerFlags()
+	fl.sampleCeiling = "pullStreams=2e5"
+	sources, _, err := metricsSources(fl, &rest.Config{Host: "https://127.0.0.1:1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, src := range sources {
+		c, ok := ceilingsIn(reflect.ValueOf(src))
+		if !ok {
+			t.Errorf("%s source holds no ceilings", typ)
+			continue
+		}
+		if got := c.MapIndex(reflect.ValueOf(v1alpha1.MetricPullStreams)); !got.IsValid() || got.Float() != 2e5 {
+			t.Errorf("%s source: pullStreams ceiling %v, want 2e5", typ, got)
+		}
+		if got := c.MapIndex(reflect.ValueOf(v1alpha1.MetricBandwidth)); !got.IsValid() || got.Float() != 1e12 {
+			t.Errorf("%s source: bandwidth ceiling %v, want the default 1e12", typ, got)
+		}
+	}
+}
+
+// ceilingsIn finds the samples.Ceilings a source holds, in its fields or in those of a
+// struct it embeds by value (srs.Source keeps its Config).
+func ceilingsIn(v reflect.Value) (reflect.Value, bool) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	want := reflect.TypeOf(samples.Ceilings(nil))
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Type() == want && !f.IsNil():
+			return f, true
+		case f.Kind() == reflect.Struct:
+			for j := range f.NumField() {
+				if g := f.Field(j); g.Type() == want && !g.IsNil() {
+					return g, true
+				}
+			}
+		}
+	}
+	return v, false
+}
+
 func TestControllerFlagErrors(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -54,6 +103,12 @@ func TestControllerFlagErrors(t *testing.T) {
 		{"missing CA file", func(f *controllerFlags) { f.promAddress = "https://p:9090"; f.promCAFile = "/nonexistent/ca.pem" }, "--prometheus-*"},
 		{"negative SRS concurrency", func(f *controllerFlags) { f.srsConcurrency = -1 }, "--srs-"},
 		{"hook port out of range", func(f *controllerFlags) { f.hookPort = 0 }, "--eviction-hook-port"},
+		{"a sample ceiling for an unknown metric", func(f *controllerFlags) { f.sampleCeiling = "bandwidth=1e12,viewers=5" },
+			`--sample-ceiling: ceiling "viewers=5": unknown metric "viewers"`},
+		{"a sample ceiling that is not a number", func(f *controllerFlags) { f.sampleCeiling = "pullStreams=2e5,cpu=lots" },
+			`--sample-ceiling: ceiling "cpu=lots": "lots" is not a positive finite number`},
+		{"a sample ceiling for a custom metric", func(f *controllerFlags) { f.sampleCeiling = "custom/viewers=5" },
+			`--sample-ceiling: ceiling "custom/viewers=5": a custom metric's unit is unknown`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -45,7 +45,7 @@ func TestTheSRSSourceReadsEachEmulatedPod(t *testing.T) {
 		t.Fatal(err)
 	}
 	pods := []*corev1.Pod{pod("edge-a", hostOf(a)), pod("edge-b", hostOf(b)), pod("edge-idle", hostOf(idle))}
-	got, err := src.Samples(context.Background(), nil, pods, []string{"pushStreams", "pullStreams", "bandwidth"})
+	got, _, err := src.Samples(context.Background(), nil, pods, []string{"pushStreams", "pullStreams", "bandwidth"})
 	if err != nil {
 		t.Fatal(err)
 	}
