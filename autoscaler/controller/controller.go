@@ -107,8 +107,8 @@ func (r *Reconciler) manages(key types.NamespacedName) bool {
 type pod struct {
 	obj    *corev1.Pod
 	stored storedState
-	// leaving: the CloneSet is removing the pod (kruise.Leaving); held: it waits on
-	// streamscaler's preDelete hook to do so (kruise.Held).
+	// leaving: the CloneSet is removing the pod (leavingPod); held: it waits on
+	// streamscaler's preDelete hook to do so (heldPod).
 	leaving, held bool
 }
 
@@ -119,7 +119,7 @@ type pass struct {
 	status     *v1alpha1.ScalingPolicyStatus // the status to write, changed as the pass goes
 	cs         *kruisev1alpha1.CloneSet
 	pods       []*pod // live pods of the CloneSet, by name
-	pending    int32  // pods the CloneSet is still to create
+	pending    int32  // pods the CloneSet is still to create; negative: its surge (listPods)
 	mem        *policyMemory
 	values     map[string]map[string]float64       // samples, read when a decision is due
 	missing    map[string][]v1alpha1.SampleProblem // why the source left pods without samples
@@ -178,10 +178,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return ctrl.Result{}, p.fail("decide", err)
 	}
-	if err := r.apply(ctx, p, o); err != nil {
+	err = r.apply(ctx, p, o)
+	// What was written stands even when a later write failed: remembered, so that a pod
+	// this pass made deletable and released is not reported as removed elsewhere.
+	p.mem.handsOn.remember(ptrValue(p.cs.Spec.Replicas), p.pods)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	p.mem.handsOn.remember(ptrValue(p.cs.Spec.Replicas), p.pods)
 	p.mem.Commit(o)
 	return r.report(ctx, p, o)
 }
@@ -364,7 +367,7 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 		}
 		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: hookOK && heldPod(p)}
 		if q.leaving {
-			inFlight++ // the CloneSet no longer counts it and creates its replacement
+			inFlight++ // the CloneSet no longer counts it in its replicas
 		}
 		out = append(out, q)
 	}

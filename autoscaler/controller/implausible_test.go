@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -29,12 +26,7 @@ import (
 // 1e308. The controller must neither scale the CloneSet (up to its limit or down) nor
 // write a wrapped total, and must say which pod is broken.
 func TestReconcileWithAnImplausibleSample(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := fakeScheme(t)
 	now := time.Date(2026, 7, 1, 20, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		name   string

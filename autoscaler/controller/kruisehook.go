@@ -21,8 +21,10 @@ import (
 // streamscaler needs it:
 //   - a pod is planned for deletion when it is named in scaleStrategy.podsToDelete or has
 //     the apps.kruise.io/specified-delete label (a recreate update sets it), or when the
-//     CloneSet already put it in the PreparingDelete lifecycle state; the CloneSet no
-//     longer counts such pods in its replicas and creates their replacements;
+//     CloneSet already put it in the PreparingDelete lifecycle state; such pods are
+//     outside its replicas: it creates their replacements, at once for a PreparingDelete
+//     pod only with the label apps.kruise.io/cloneset-scaling-exclude-preparing-delete
+//     (otherwise once the pod is gone);
 //   - a pod to delete that a spec.lifecycle.preDelete handler hooks (one of its labels,
 //     with the same value, or one of its finalizers) is not deleted but labelled
 //     lifecycle.apps.kruise.io/state=PreparingDelete, and deleted once no longer hooked;

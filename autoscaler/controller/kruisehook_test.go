@@ -172,6 +172,7 @@ func scaleInThenRollout(e *env) {
 	e.eventually("replicas back to 3 on the load, every pod serving", func() (bool, string) {
 		return *e.cs().Spec.Replicas == 3 && len(e.pods()) == 3 && allAllocated(e.pods()), states(e)
 	})
+	oldRevision := e.cs().Status.UpdateRevision
 	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) {
 		if cs.Spec.Template.Annotations == nil {
 			cs.Spec.Template.Annotations = map[string]string{}
@@ -205,7 +206,10 @@ func scaleInThenRollout(e *env) {
 			}
 		}
 		cs := e.cs()
-		if cs.Status.UpdatedReplicas == 3 && len(pods) == 3 && allAllocated(pods) && cs.Status.UpdateRevision == cs.Status.CurrentRevision {
+		// Until Kruise has seen the new template, its status still describes the old one.
+		rolledOut := cs.Status.ObservedGeneration == cs.Generation && cs.Status.UpdateRevision != oldRevision &&
+			cs.Status.UpdateRevision == cs.Status.CurrentRevision && cs.Status.UpdatedReplicas == 3
+		if rolledOut && len(pods) == 3 && allAllocated(pods) {
 			for _, p := range pods {
 				if oldNames[p.Name] {
 					e.t.Fatalf("old pod %s is still there at the end; %s", p.Name, states(e))

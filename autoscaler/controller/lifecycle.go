@@ -140,15 +140,11 @@ func (r *Reconciler) releaseFleet(ctx context.Context, policy *v1alpha1.ScalingP
 	if err != nil {
 		return err
 	}
-	deleting := map[string]bool{}
-	for _, n := range cs.Spec.ScaleStrategy.PodsToDelete {
-		deleting[n] = true
-	}
 	var released []string
 	for _, q := range pods {
 		from := q.stored.state
-		if from != statemachine.Tombstone && (from != statemachine.Deletable || deleting[q.obj.Name]) {
-			continue
+		if q.leaving || (from != statemachine.Tombstone && from != statemachine.Deletable) {
+			continue // the CloneSet is deleting it (named, held, or replaced): no new viewers for it
 		}
 		if err := r.writeState(ctx, policy, q, statemachine.Allocated, now, nil); err != nil {
 			return err

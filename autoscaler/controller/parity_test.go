@@ -51,12 +51,7 @@ func TestParityWithSimulator(t *testing.T) {
 	}
 	ctx := logf.IntoContext(context.Background(), logr.Discard())
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "live", Name: "edge"}}
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := fakeScheme(t)
 	mapper := testrestmapper.TestOnlyStaticRESTMapper(scheme)
 	seen := map[string]int{}
 	for k := 0; ; k++ {
@@ -252,3 +247,15 @@ func (s *replaySource) Samples(_ context.Context, _ *v1alpha1.ScalingPolicy, pod
 type stepClock struct{ now time.Time }
 
 func (c *stepClock) Now() time.Time { return c.now }
+
+// fakeScheme knows every kind the controller reads and writes, for fake clients.
+func fakeScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return scheme
+}

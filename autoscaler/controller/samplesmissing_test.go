@@ -7,12 +7,9 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -85,7 +82,7 @@ func TestSamplesMissingSaysWhy(t *testing.T) {
 					Since: now.Add(-time.Hour), Created: now.Add(-time.Hour), Values: map[string]float64{string(v1alpha1.MetricPullStreams): 19}})
 			}
 			rec := &writes{}
-			scheme := samplesScheme(t)
+			scheme := fakeScheme(t)
 			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec)
 			recorder := events.NewFakeRecorder(100)
 			src := &replaySource{}
@@ -149,17 +146,6 @@ func TestSamplesMissingSaysWhy(t *testing.T) {
 			}
 		})
 	}
-}
-
-func samplesScheme(t *testing.T) *runtime.Scheme {
-	t.Helper()
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kruisev1alpha1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return scheme
 }
 
 // missingPodsGauge reads the live/edge series of streamscaler_samples_missing_pods for a reason.
