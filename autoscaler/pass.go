@@ -158,7 +158,12 @@ func Decide(s Snapshot, mem *Memory) (Outcome, error) {
 		switch {
 		case p.Held && p.State == statemachine.Deletable:
 			o.Release = append(o.Release, p.Name)
+			if !p.Leaving {
+				o.keep++ // updated in place: it stays in the replicas
+			}
 		case p.Leaving: // the workload removes it and no longer counts it
+		case p.State == statemachine.Deletable && p.Updating:
+			o.keep++ // released, the workload restarts it in place: not ours to delete
 		case p.State == statemachine.Deletable:
 			gone = append(gone, p.Name)
 		default:

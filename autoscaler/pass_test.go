@@ -266,3 +266,103 @@ func TestDecideWorkloadRemovals(t *testing.T) {
 		}
 	})
 }
+
+// TestDecideInPlaceUpdate: a pod the workload will update in place (Kruise's
+// PreparingUpdate, held by the inPlaceUpdate hook) drains first and stays in the
+// replicas; released, it is neither deleted nor counted as serving while it restarts;
+// once updated it is renewed (deletable -> init) and serves again when Ready.
+func TestDecideInPlaceUpdate(t *testing.T) {
+	const (
+		A = statemachine.Allocated
+		T = statemachine.Tombstone
+		D = statemachine.Deletable
+	)
+	preparing := func(p PodSample) PodSample { p.Updating, p.Held = true, true; return p }
+	restarting := func(p PodSample) PodSample { p.Updating = true; return p }
+	updated := func(p PodSample) PodSample { p.Updated = true; return p }
+	notDue := func() *Memory { return &Memory{started: true, Next: t0.Add(time.Second)} }
+	t.Run("a held pod with players is tombstoned at once and kept in the replicas", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 10, 1), preparing(pod("c", A, 10, 1))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, notDue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"c:scaleIn"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if len(o.Release) != 0 || o.Scale.Write || o.Scale.Replicas != 3 {
+			t.Errorf("release %v scale %+v: want nothing released and replicas 3 unchanged", o.Release, o.Scale)
+		}
+	})
+	t.Run("while it drains it counts toward the fleet, is never revived and gets no replacement", func(t *testing.T) {
+		// 30 streams at 10 a pod want 3 serving; c drains for the update and comes back.
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 10, 1), preparing(pod("c", T, 10, 1))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Recommendation.Current != 3 || len(o.Plan.Revive) != 0 || o.Plan.Create != 0 {
+			t.Errorf("current %d plan %+v: want 3 serving, c not revived, nothing created", o.Recommendation.Current, o.Plan)
+		}
+		if o.Scale.Write || o.Scale.Replicas != 3 {
+			t.Errorf("scale %+v: want replicas 3 unchanged", o.Scale)
+		}
+	})
+	t.Run("when the load falls during an update, serving pods drain, not the updating one", func(t *testing.T) {
+		// 10 streams want one pod: a and b are the serving pods; c is the workload's.
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 0, 0), preparing(pod("c", T, 0, 0))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(o.Plan.Tombstone, []string{"b"}) || !reflect.DeepEqual(o.Release, []string{"c"}) {
+			t.Errorf("plan %+v release %v: want b tombstoned and c released", o.Plan, o.Release)
+		}
+	})
+	t.Run("drained, it is released and still kept", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 10, 1), pod("b", A, 10, 1), preparing(pod("c", T, 0, 0))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, &Memory{started: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"c:drained"}; !reflect.DeepEqual(got[:1], want) {
+			t.Errorf("moves %v, want %v first", got, want)
+		}
+		if !reflect.DeepEqual(o.Release, []string{"c"}) || len(o.Scale.PodsToDelete) != 0 || o.Scale.Replicas < 3 {
+			t.Errorf("release %v scale %+v: want c released, not named, replicas at least 3", o.Release, o.Scale)
+		}
+	})
+	t.Run("restarting, a deletable pod is neither named nor renewed", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 5, 1), pod("b", A, 5, 1), restarting(pod("c", D, 0, 0))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, notDue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 || len(o.Release) != 0 || o.Scale.Write || o.Scale.Replicas != 3 {
+			t.Errorf("moves %v release %v scale %+v: want nothing and replicas 3", moveList(o), o.Release, o.Scale)
+		}
+	})
+	t.Run("updated, a deletable pod is renewed to init even when no decision is due", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 5, 1), pod("b", A, 5, 1), updated(pod("c", D, 0, 0))}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, notDue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := moveList(o), []string{"c:renew"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("moves %v, want %v", got, want)
+		}
+		if o.Scale.Write || o.Scale.Replicas != 3 || o.Current[statemachine.Init] != 1 {
+			t.Errorf("scale %+v current %v: want c kept as init, replicas 3", o.Scale, o.Current)
+		}
+	})
+	t.Run("a deletable pod that was not updated is named for deletion as before", func(t *testing.T) {
+		ps := []PodSample{pod("a", A, 5, 1), pod("b", A, 5, 1), pod("c", D, 0, 0)}
+		o, err := Decide(Snapshot{Now: t0, Spec: streamSpec(), Pods: ps, Replicas: 3}, notDue())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 || !reflect.DeepEqual(o.Scale.PodsToDelete, []string{"c"}) || o.Scale.Replicas != 2 {
+			t.Errorf("moves %v scale %+v: want c named, replicas 2", moveList(o), o.Scale)
+		}
+	})
+}

@@ -28,7 +28,8 @@ type Plan struct {
 }
 
 // PlanScale decides which pods change state so that the serving (init plus allocated
-// plus pending, the pods the workload is still creating) count becomes desired. Pending
+// plus pending, the pods the workload is still creating, plus those it updates in place)
+// count becomes desired. Pending
 // pods are never cancelled: they have no name yet, and lowering replicas without naming
 // pods would let the workload pick a victim.
 func PlanScale(pods []PodSample, pending, desired int32) Plan {
@@ -37,6 +38,10 @@ func PlanScale(pods []PodSample, pending, desired int32) Plan {
 	for _, p := range pods {
 		if p.Leaving {
 			continue // the workload is removing it: not ours to count or move
+		}
+		if p.Updating {
+			serving++ // the workload restarts it in place and it comes back: counted, not moved
+			continue
 		}
 		switch p.State {
 		case statemachine.Init:
@@ -128,6 +133,7 @@ func reviveBefore(a, b PodSample) bool {
 var lifecycleEvents = map[statemachine.State][]statemachine.Event{
 	statemachine.Init:      {statemachine.EventReady},
 	statemachine.Tombstone: {statemachine.EventDrained, statemachine.EventDrainTimeout},
+	statemachine.Deletable: {statemachine.EventRenew},
 }
 
 // heldEvents are tried on a pod the workload waits to delete: it stops taking viewers at
@@ -140,7 +146,8 @@ var heldEvents = map[statemachine.State][]statemachine.Event{
 
 // Progress advances pods that need no scaling decision: init pods that became Ready go
 // to allocated; tombstoned pods go to deletable when drained to the idle level or when
-// their drain timeout has passed. A drain timeout asks for an eviction first.
+// their drain timeout has passed (a drain timeout asks for an eviction first); deletable
+// pods the workload updated in place instead of deleting go back to init.
 func Progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time) ([]Move, error) {
 	return progress(pods, spec, now, true)
 }
@@ -154,13 +161,15 @@ func progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time,
 		if p.Held {
 			events = heldEvents[p.State]
 		}
-		if len(events) == 0 || (!due && p.State != statemachine.Init && !(p.Held && p.State == statemachine.Allocated)) {
+		// Readiness, a hold and a renewal are acted on at once; drains only on fresh samples.
+		atOnce := p.State == statemachine.Init || p.State == statemachine.Deletable || (p.Held && p.State == statemachine.Allocated)
+		if len(events) == 0 || (!due && !atOnce) {
 			continue
 		}
 		streams, known := p.Streams()
 		in := statemachine.Input{
 			Now: now, Ready: p.Ready, Streams: streams, StreamsKnown: known,
-			IdleStreams: float64(spec.IdleStreams()), DrainTimeout: spec.DrainTimeout(),
+			IdleStreams: float64(spec.IdleStreams()), DrainTimeout: spec.DrainTimeout(), Renewed: p.Updated && !p.Leaving,
 		}
 		m, err := statemachine.Restore(p.State, p.Since)
 		if err != nil {

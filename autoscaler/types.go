@@ -29,9 +29,18 @@ type PodSample struct {
 	// neither counts it as serving nor keeps it nor names it for deletion.
 	Leaving bool
 	// Held is set when the workload waits on streamscaler to delete the pod (a Leaving pod
-	// that the CloneSet's preDelete lifecycle hook holds): the pass drains it now and
-	// releases it once deletable (Outcome.Release).
+	// that the CloneSet's preDelete lifecycle hook holds) or to update it in place (an
+	// Updating pod that the inPlaceUpdate hook holds): the pass drains it now and releases
+	// it once deletable (Outcome.Release).
 	Held bool
+	// Updating is set when the workload is about to restart the pod's containers at a new
+	// revision, or is restarting them (an in-place update): the pod stays in the
+	// workload's replicas and counts toward the fleet's size, but takes no new viewers
+	// until Updated.
+	Updating bool
+	// Updated is set once the workload has restarted the pod's containers in place: a
+	// drained (deletable) pod is renewed, back to init, and serves again once Ready.
+	Updated bool
 }
 
 // Value returns a metric's sample and whether it is valid.
@@ -63,9 +72,11 @@ func (p PodSample) Streams() (float64, bool) {
 }
 
 // serving reports whether the pod counts toward the serving fleet (it takes, or will
-// take, new streams).
+// take, new streams). A pod the workload updates in place counts while it drains and
+// restarts: it comes back, and the workload's maxUnavailable bounds how many are away
+// (replacing each would create a pod per update and drain one after it).
 func (p PodSample) serving() bool {
-	return !p.Leaving && (p.State == statemachine.Init || p.State == statemachine.Allocated)
+	return !p.Leaving && (p.Updating || p.State == statemachine.Init || p.State == statemachine.Allocated)
 }
 
 // PodValue is one pod's sample of one metric.

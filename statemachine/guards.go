@@ -13,6 +13,7 @@ type Input struct {
 	StreamsKnown bool          // false when the sample is missing/invalid: never counts as drained
 	IdleStreams  float64       // stream count at or below which the pod counts as drained
 	DrainTimeout time.Duration // how long a tombstone may wait for its streams (EventDrainTimeout)
+	Renewed      bool          // the workload updated the drained pod in place and it runs again (EventRenew)
 }
 
 // GuardError reports that Event was legal from State but its guard refused it.
@@ -48,6 +49,12 @@ var guards = map[Event]guard{
 		// Written so that a NaN on either side refuses.
 		if !(in.Streams <= in.IdleStreams) {
 			return fmt.Sprintf("%g streams left, idle level is %g", in.Streams, in.IdleStreams)
+		}
+		return ""
+	},
+	EventRenew: func(in Input, _ time.Time) string {
+		if !in.Renewed {
+			return "pod was not updated in place"
 		}
 		return ""
 	},

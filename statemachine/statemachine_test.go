@@ -37,6 +37,7 @@ var documented = []edge{
 	{Tombstone, EventDrained, Deletable},
 	{Tombstone, EventDrainTimeout, Deletable},
 	{Init, EventCancel, Deletable},
+	{Deletable, EventRenew, Init},
 }
 
 // tableEdges flattens the fsm table into one edge per source state.
@@ -53,7 +54,7 @@ func tableEdges() map[edge]bool {
 // passing satisfies every guard of a machine entered before now, so only the
 // table can refuse an event fired with it.
 func passing(now time.Time) Input {
-	return Input{Now: now, Ready: true, Streams: 0, StreamsKnown: true, IdleStreams: 0, DrainTimeout: 0}
+	return Input{Now: now, Ready: true, Streams: 0, StreamsKnown: true, IdleStreams: 0, DrainTimeout: 0, Renewed: true}
 }
 
 func restore(t *testing.T, s State, enteredAt time.Time) *Machine {
@@ -95,7 +96,7 @@ func TestTableIsTheDocumentedMachine(t *testing.T) {
 }
 
 func TestEventsAndStatesCoverTheTable(t *testing.T) {
-	wantEvents := []Event{EventReady, EventScaleIn, EventRevive, EventDrained, EventDrainTimeout, EventCancel}
+	wantEvents := []Event{EventReady, EventScaleIn, EventRevive, EventDrained, EventDrainTimeout, EventCancel, EventRenew}
 	if got := Events(); !slices.Equal(got, wantEvents) {
 		t.Errorf("Events() = %v, want %v", got, wantEvents)
 	}
@@ -149,6 +150,7 @@ func TestLegalTransitions(t *testing.T) {
 		{"tombstoned pod revives when load rises", Tombstone, EventRevive, Input{Streams: 40, StreamsKnown: true}, Allocated},
 		{"tombstoned pod is deletable once its streams end", Tombstone, EventDrained, Input{Streams: 0, StreamsKnown: true}, Deletable},
 		{"tombstoned pod is deletable at drain timeout", Tombstone, EventDrainTimeout, Input{Streams: 7, StreamsKnown: true, DrainTimeout: inState}, Deletable},
+		{"drained pod updated in place serves again", Deletable, EventRenew, Input{Renewed: true}, Init},
 	}
 	covered := make(map[edge]bool)
 	for _, tc := range cases {
@@ -250,6 +252,8 @@ func TestGuards(t *testing.T) {
 	}{
 		{"pod that is not ready stays in init", Init, EventReady, Input{Ready: false}, time.Second, "pod is not ready"},
 		{"ready pod is allocated", Init, EventReady, Input{Ready: true}, time.Second, ""},
+		{"deletable pod not updated in place stays deletable", Deletable, EventRenew, Input{Renewed: false}, time.Second, "pod was not updated in place"},
+		{"deletable pod updated in place is renewed", Deletable, EventRenew, Input{Renewed: true}, time.Second, ""},
 		{"tombstone with streams above the idle level keeps draining", Tombstone, EventDrained,
 			Input{Streams: 3, StreamsKnown: true, IdleStreams: 0}, time.Second, "3 streams left, idle level is 0"},
 		{"tombstone with a missing stream sample is never drained", Tombstone, EventDrained,
@@ -343,11 +347,11 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("Fire(scaleIn): %v", err)
 		}
 	})
-	t.Run("restored deletable pod stays deletable", func(t *testing.T) {
+	t.Run("restored deletable pod only leaves by renew", func(t *testing.T) {
 		m := restore(t, Deletable, t0)
 		for _, ev := range Events() {
-			if m.Can(ev) {
-				t.Errorf("Can(%q) = true from deletable", ev)
+			if m.Can(ev) != (ev == EventRenew) {
+				t.Errorf("Can(%q) = %v from deletable", ev, m.Can(ev))
 			}
 		}
 	})
@@ -486,6 +490,7 @@ func FuzzMachine(f *testing.F) {
 		opDrained
 		opDrainTimeout
 		opCancel
+		opRenew
 		opUnknown
 	)
 	// A whole life: refused ready, ready, scale in, revive, scale in, drained.
@@ -507,6 +512,8 @@ func FuzzMachine(f *testing.F) {
 	})
 	// A pod cancelled before it was ready.
 	f.Add(uint8(0), []byte{opCancel, 0, 0, 0, 0, 0, opReady, 1, 0, 0, 0, 1})
+	// A drained pod renewed by an in-place update, refused first, then serving again.
+	f.Add(uint8(3), []byte{opRenew, 0, 0, 0, 0, 1, opRenew, 4, 0, 0, 0, 1, opReady, 1, 0, 0, 0, 1})
 	// Unknown stream counts and NaN samples in a tombstone.
 	f.Add(uint8(2), []byte{opDrained, 0, 0, 0, 0, 1, opDrained, 2, 255, 3, 0, 1, opDrainTimeout, 0, 0, 0, 200, 0})
 
@@ -529,6 +536,7 @@ func FuzzMachine(f *testing.F) {
 				Streams:      float64(op[2]),
 				IdleStreams:  float64(op[3]),
 				DrainTimeout: time.Duration(int8(op[4])) * time.Second,
+				Renewed:      op[1]&4 != 0,
 			}
 			if op[2] == 255 {
 				in.Streams = math.NaN()
@@ -541,7 +549,7 @@ func FuzzMachine(f *testing.F) {
 			var guardErr *GuardError
 			switch {
 			case err == nil:
-				if from == Deletable {
+				if from == Deletable && (ev != EventRenew || !in.Renewed) {
 					t.Fatalf("op %d: %q left deletable for %q", i/6, ev, m.State())
 				}
 				if !table[edge{from, ev, got.To}] || got.From != from || got.To != m.State() {

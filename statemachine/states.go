@@ -28,6 +28,7 @@ const (
 	EventDrained      Event = "drained"      // tombstone -> deletable, guard: streams known and at or below the idle level
 	EventDrainTimeout Event = "drainTimeout" // tombstone -> deletable, guard: in tombstone for at least Input.DrainTimeout
 	EventCancel       Event = "cancel"       // init -> deletable: a pod that never took a stream is released straight away
+	EventRenew        Event = "renew"        // deletable -> init, guard: Input.Renewed (the drained pod was updated in place, not deleted)
 )
 
 // transitions is the single source of truth for the machine: Machine, Events,
@@ -41,6 +42,7 @@ func transitions() fsm.Events {
 		{Name: string(EventDrained), Src: []string{string(Tombstone)}, Dst: string(Deletable)},
 		{Name: string(EventDrainTimeout), Src: []string{string(Tombstone)}, Dst: string(Deletable)},
 		{Name: string(EventCancel), Src: []string{string(Init)}, Dst: string(Deletable)},
+		{Name: string(EventRenew), Src: []string{string(Deletable)}, Dst: string(Init)},
 	}
 }
 
@@ -91,7 +93,7 @@ func joinStates(states []State) string {
 
 // Mermaid draws the transition table as a Mermaid stateDiagram: the start
 // arrow into Init, one line per transition sorted by source state then event,
-// then an arrow out of every terminal state. The output is deterministic so it
+// then an arrow out of every state a pod is removed from (Ends). The output is deterministic so it
 // can be kept as a golden file.
 func Mermaid() string {
 	f := fsm.NewFSM(string(Init), transitions(), nil)
@@ -103,25 +105,14 @@ func Mermaid() string {
 	}
 	var b strings.Builder
 	b.WriteString(drawing)
-	for _, s := range terminalStates() {
+	for _, s := range Ends() {
 		fmt.Fprintf(&b, "    %s --> [*]\n", s)
 	}
 	return b.String()
 }
 
-// terminalStates returns, in States order, the states no event leaves.
-func terminalStates() []State {
-	leaves := make(map[State]bool)
-	for _, desc := range transitions() {
-		for _, src := range desc.Src {
-			leaves[State(src)] = true
-		}
-	}
-	var terminal []State
-	for _, s := range States() {
-		if !leaves[s] {
-			terminal = append(terminal, s)
-		}
-	}
-	return terminal
+// Ends returns the states a pod may be removed from: only Deletable. A deletable pod
+// leaves it only when the workload updates it in place instead of deleting it (renew).
+func Ends() []State {
+	return []State{Deletable}
 }

@@ -68,6 +68,9 @@ type policyMemory struct {
 	// samplesMissing is the last decision's account of pods left without samples
 	// (missingSamples), so that SamplesMissing is emitted when it changes, not every pass.
 	samplesMissing string
+	// implausible names, per metric, the pods whose samples the last decision left out as
+	// implausible, so that ImplausibleSample is emitted when that set changes.
+	implausible map[string]string
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -108,8 +111,11 @@ type pod struct {
 	obj    *corev1.Pod
 	stored storedState
 	// leaving: the CloneSet is removing the pod (leavingPod); held: it waits on
-	// streamscaler's preDelete hook to do so (heldPod).
+	// streamscaler's preDelete or inPlaceUpdate hook to remove or update it (heldPod).
 	leaving, held bool
+	// updating: the CloneSet is about to restart, or restarting, the pod's containers in
+	// place; updated: it has (inPlaceStage).
+	updating, updated bool
 }
 
 // pass is what one Reconcile read, for the steps after it.
@@ -357,7 +363,6 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 	if err := r.Reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, 0, fmt.Errorf("listing pods of CloneSet %s/%s: %w", cs.Namespace, cs.Name, err)
 	}
-	hookOK, _ := drainHook(cs)
 	var out []*pod
 	inFlight := int32(0)
 	for i := range list.Items {
@@ -365,7 +370,8 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 		if p.DeletionTimestamp != nil || !ownedBy(p, cs) {
 			continue
 		}
-		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: hookOK && heldPod(p)}
+		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: heldPod(cs, p)}
+		q.updating, q.updated = inPlaceStage(p)
 		if q.leaving {
 			inFlight++ // the CloneSet no longer counts it in its replicas
 		}
@@ -406,8 +412,12 @@ func (r *Reconciler) move(ctx context.Context, policy *v1alpha1.ScalingPolicy, p
 	recordTransition(policy.Namespace, policy.Name, t)
 	log.V(1).Info("Pod state", "event", t.Event, "from", t.From, "to", t.To, "inState", t.InState)
 	switch {
+	case mv.Held && t.To != statemachine.Deletable && p.updating:
+		r.event(p.obj, corev1.EventTypeNormal, "DrainingForCloneSet", "Drain", "the CloneSet updates this pod in place (PreparingUpdate): %s -> %s; released once drained", t.From, t.To)
 	case mv.Held && t.To != statemachine.Deletable:
 		r.event(p.obj, corev1.EventTypeNormal, "DrainingForCloneSet", "Drain", "the CloneSet is deleting this pod (PreparingDelete): %s -> %s; released once drained", t.From, t.To)
+	case t.Event == statemachine.EventRenew:
+		r.event(p.obj, corev1.EventTypeNormal, string(t.Event), "Renew", "updated in place by the CloneSet: %s -> %s; it serves again once Ready", t.From, t.To)
 	case t.Event == statemachine.EventRevive, t.Event == statemachine.EventCancel, t.Event == statemachine.EventScaleIn:
 		r.event(p.obj, corev1.EventTypeNormal, string(t.Event), "Scale", "%s -> %s", t.From, t.To)
 	}
@@ -473,6 +483,7 @@ func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.Pod
 		out = append(out, autoscaler.PodSample{
 			Name: p.obj.Name, State: p.stored.state, Since: p.stored.since, Ready: PodReady(p.obj),
 			Created: p.obj.CreationTimestamp.Time, Values: v, Leaving: p.leaving, Held: p.held,
+			Updating: p.updating, Updated: p.updated,
 		})
 	}
 	return out

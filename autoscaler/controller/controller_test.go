@@ -115,6 +115,7 @@ func TestController(t *testing.T) {
 		{"a scale-in by hand: the held pod drains and is taken back while the load wants it", manualScaleIn},
 		{"a CloneSet without the preDelete hook is flagged in a condition and an event", noHook},
 		{"a scale-in by hand then a template change: no pod with players goes before it drained, all end at the new revision", scaleInThenRollout},
+		{"an in-place update waits for each pod's drain, then restarts it and it serves again", inPlaceUpdate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, c: c, ns: fmt.Sprintf("t%d", time.Now().UnixNano()%1e9)}
@@ -532,7 +533,11 @@ func uids(pods []corev1.Pod) map[string]types.UID {
 func states(e *env) string {
 	var b strings.Builder
 	for _, p := range e.pods() {
-		fmt.Fprintf(&b, "%s=%s ", p.Name, p.Labels[v1alpha1.StateLabel])
+		fmt.Fprintf(&b, "%s=%s", p.Name, p.Labels[v1alpha1.StateLabel])
+		if lc := p.Labels["lifecycle.apps.kruise.io/state"]; lc != "" {
+			fmt.Fprintf(&b, "/%s", lc)
+		}
+		b.WriteString(" ")
 	}
 	return b.String()
 }

@@ -48,11 +48,13 @@ func TestReconcileWithAnImplausibleSample(t *testing.T) {
 			rec := &writes{}
 			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec)
 			recorder := events.NewFakeRecorder(20)
+			clk := &stepClock{now: now}
+			src := &replaySource{values: valuesOf(snap)}
 			r := &controller.Reconciler{
 				Client: cl, Reader: cl, Target: &kruise.CloneSets{Reader: cl, Writer: cl}, Recorder: recorder,
-				Sources:       map[v1alpha1.MetricsSourceType]controller.MetricsSource{v1alpha1.SourceAnnotations: &replaySource{values: valuesOf(snap)}},
+				Sources:       map[v1alpha1.MetricsSourceType]controller.MetricsSource{v1alpha1.SourceAnnotations: src},
 				DefaultSource: v1alpha1.SourceAnnotations,
-				Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}}, Clock: &stepClock{now: now},
+				Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: controller.NoEviction{}}, Clock: clk,
 			}
 			ctx := logf.IntoContext(context.Background(), logr.Discard())
 			if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "live", Name: "edge"}}); err != nil {
@@ -84,6 +86,34 @@ func TestReconcileWithAnImplausibleSample(t *testing.T) {
 			}
 			if got := gauge(t, "streamscaler_metric_implausible_pods", "pullStreams"); got != 1 {
 				t.Fatalf("streamscaler_metric_implausible_pods = %g, want 1", got)
+			}
+			// The next decision, with the same broken pod, tells it in the status only; one
+			// with a second broken pod tells again.
+			implausibleEvents := func() (n int, last string) {
+				for len(recorder.Events) > 0 {
+					if e := <-recorder.Events; strings.HasPrefix(e, "Warning ImplausibleSample") {
+						n, last = n+1, e
+					}
+				}
+				return n, last
+			}
+			for _, step := range []struct {
+				broken string
+				want   int
+			}{{"", 0}, {"edge-e", 1}} {
+				if step.broken != "" {
+					src.values[step.broken][string(v1alpha1.MetricPullStreams)] = 1e300
+				}
+				clk.now, src.asked = clk.now.Add(time.Minute), false
+				if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "live", Name: "edge"}}); err != nil {
+					t.Fatal(err)
+				}
+				if !src.asked {
+					t.Fatal("the pass read no samples: no decision was due")
+				}
+				if n, last := implausibleEvents(); n != step.want || (n > 0 && !strings.Contains(last, "2 pod(s)")) {
+					t.Fatalf("with %q also broken: %d ImplausibleSample events (last %q), want %d", step.broken, n, last, step.want)
+				}
 			}
 		})
 	}

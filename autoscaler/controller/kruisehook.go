@@ -31,6 +31,17 @@ import (
 //   - when replicas rise again while pods are PreparingDelete (and markPodNotReady is
 //     off), the CloneSet takes back those not named for deletion: PreparingNormal, then
 //     Normal.
+//
+// And how it updates a pod in place (InPlaceIfPossible, InPlaceOnly), pkg/controller/
+// cloneset/sync/cloneset_update.go:
+//   - a Normal pod that a spec.lifecycle.inPlaceUpdate handler hooks is labelled
+//     PreparingUpdate (counted as unavailable, so maxUnavailable bounds how many wait at
+//     once) and left alone while hooked;
+//   - unhooked, its containers are restarted at the new revision (Updating); once the
+//     kubelet reports them, the pod is Updated, and back to Normal once hooked again (a
+//     CloneSet without the hook moves it to Normal at once);
+//   - an Updated pod that a later revision reaches goes back to PreparingUpdate with the
+//     hook's labels put back by the CloneSet itself.
 
 // leavingPod reports whether the CloneSet is removing the pod: named in podsToDelete,
 // labelled specified-delete, or PreparingDelete. (An old-revision pod of a rollout that
@@ -51,10 +62,46 @@ func leavingPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
 	return false
 }
 
-// heldPod reports whether the CloneSet waits on streamscaler's hook to delete the pod.
-func heldPod(pod *corev1.Pod) bool {
-	return pod.Labels[appspub.LifecycleStateKey] == string(appspub.LifecycleStatePreparingDelete) &&
-		pod.Labels[v1alpha1.DrainHookLabel] == v1alpha1.DrainHookValue
+// heldPod reports whether the CloneSet waits on streamscaler's hook to delete the pod or
+// to update it in place.
+func heldPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
+	if !hooked(pod) {
+		return false
+	}
+	switch appspub.LifecycleStateType(pod.Labels[appspub.LifecycleStateKey]) {
+	case appspub.LifecycleStatePreparingDelete:
+		declared, _ := drainHook(cs)
+		return declared
+	case appspub.LifecycleStatePreparingUpdate:
+		return inPlaceHook(cs)
+	}
+	return false
+}
+
+// inPlaceStage reports where the CloneSet is in an in-place update of the pod: about to
+// restart its containers or restarting them (updating), or done and waiting for the hook
+// to be put back (updated).
+func inPlaceStage(pod *corev1.Pod) (updating, updated bool) {
+	switch appspub.LifecycleStateType(pod.Labels[appspub.LifecycleStateKey]) {
+	case appspub.LifecycleStatePreparingUpdate, appspub.LifecycleStateUpdating:
+		return true, false
+	case appspub.LifecycleStateUpdated:
+		return false, true
+	}
+	return false, false
+}
+
+// inPlaceHook reports whether the CloneSet's in-place updates wait for streamscaler's
+// hook (spec.lifecycle.inPlaceUpdate with the same label as preDelete).
+func inPlaceHook(cs *kruisev1alpha1.CloneSet) bool {
+	lc := cs.Spec.Lifecycle
+	return lc != nil && lc.InPlaceUpdate != nil && lc.InPlaceUpdate.LabelsHandler[v1alpha1.DrainHookLabel] == v1alpha1.DrainHookValue
+}
+
+// updatesInPlace reports whether the CloneSet's update strategy restarts pods in place.
+func updatesInPlace(cs *kruisev1alpha1.CloneSet) bool {
+	t := cs.Spec.UpdateStrategy.Type
+	return t == kruisev1alpha1.InPlaceIfPossibleCloneSetUpdateStrategyType || t == kruisev1alpha1.InPlaceOnlyCloneSetUpdateStrategyType
 }
 
 // drainHook says whether the CloneSet declares streamscaler's preDelete hook, and if not,
@@ -79,6 +126,10 @@ func drainHook(cs *kruisev1alpha1.CloneSet) (declared bool, why string) {
 	}
 	if cs.Labels[kruisev1alpha1.CloneSetScalingExcludePreparingDeleteKey] != "true" {
 		return true, fmt.Sprintf("CloneSet %s lacks the label %s=true: the CloneSet replaces a pod it holds for a drain only once the pod is gone, so the fleet is a pod short while it drains", cs.Name, kruisev1alpha1.CloneSetScalingExcludePreparingDeleteKey)
+	}
+	if updatesInPlace(cs) && !inPlaceHook(cs) {
+		return true, fmt.Sprintf("CloneSet %s updates pods in place (%s) without spec.lifecycle.inPlaceUpdate.labelsHandler {%s: %q}: an update restarts a pod's containers with its viewers on it",
+			cs.Name, cs.Spec.UpdateStrategy.Type, v1alpha1.DrainHookLabel, v1alpha1.DrainHookValue)
 	}
 	if lc.PreDelete.MarkPodNotReady {
 		return true, fmt.Sprintf("CloneSet %s's preDelete hook sets markPodNotReady: the CloneSet then never takes back a pod it is deleting, so a draining pod is not revived when load rises", cs.Name)
@@ -107,6 +158,9 @@ func (r *Reconciler) checkDrainHook(ctx context.Context, p *pass) error {
 		return nil
 	case why != "":
 		setCondition(p.status, gen, v1alpha1.ConditionRemovalsDrain, true, "PreDeleteHookCaveat", why)
+	case inPlaceHook(p.cs):
+		setCondition(p.status, gen, v1alpha1.ConditionRemovalsDrain, true, "PreDeleteHook",
+			fmt.Sprintf("every pod the CloneSet removes, whoever asks, or updates in place drains first (preDelete and inPlaceUpdate hooks %s)", v1alpha1.DrainHookLabel))
 	default:
 		setCondition(p.status, gen, v1alpha1.ConditionRemovalsDrain, true, "PreDeleteHook",
 			fmt.Sprintf("every pod the CloneSet removes, whoever asks, drains first (preDelete hook %s)", v1alpha1.DrainHookLabel))
@@ -115,7 +169,9 @@ func (r *Reconciler) checkDrainHook(ctx context.Context, p *pass) error {
 		return nil
 	}
 	for _, q := range p.pods {
-		if q.leaving || hooked(q.obj) {
+		// Not on a pod being removed, nor on one released for an in-place update (until it
+		// is renewed: the hook back on an updated pod lets the CloneSet finish the update).
+		if q.leaving || hooked(q.obj) || q.updating || q.stored.state == statemachine.Deletable {
 			continue
 		}
 		if err := r.setHook(ctx, q, true); err != nil {
@@ -125,10 +181,18 @@ func (r *Reconciler) checkDrainHook(ctx context.Context, p *pass) error {
 	return nil
 }
 
-// release lets the CloneSet delete a drained pod it was holding for streamscaler.
+// release lets the CloneSet delete, or update in place, a drained pod it was holding for
+// streamscaler.
 func (r *Reconciler) release(ctx context.Context, policy *v1alpha1.ScalingPolicy, q *pod) error {
+	updating := q.updating
 	if err := r.setHook(ctx, q, false); err != nil {
 		return err
+	}
+	if updating {
+		logf.FromContext(ctx).V(1).Info("Released the inPlaceUpdate hook", "pod", klog.KObj(q.obj))
+		r.event(q.obj, corev1.EventTypeNormal, "HookReleased", "Release", "drained (%s): inPlaceUpdate hook released, the CloneSet restarts the pod at its new revision", q.stored.state)
+		r.event(policy, corev1.EventTypeNormal, "HookReleased", "Release", "pod %s drained; the CloneSet updates it in place", q.obj.Name)
+		return nil
 	}
 	logf.FromContext(ctx).V(1).Info("Released the preDelete hook", "pod", klog.KObj(q.obj))
 	r.event(q.obj, corev1.EventTypeNormal, "HookReleased", "Release", "drained (%s): preDelete hook released, the CloneSet deletes the pod", q.stored.state)

@@ -240,3 +240,85 @@ func allAllocated(pods []corev1.Pod) bool {
 	}
 	return true
 }
+
+// inPlaceUpdate: a CloneSet that updates pods in place, with streamscaler's hook on
+// preDelete and inPlaceUpdate. An image change restarts no pod while it has players: each
+// pod the CloneSet picks is held (PreparingUpdate), tombstoned and kept until its players
+// have left (moved by the test to another pod, as viewers reconnect); released, it is
+// restarted at the new image, renewed (deletable -> init) and serves again. Every pod ends
+// at the new image with the same UID, allocated, the hook back on.
+func inPlaceUpdate(e *env) {
+	unavailable := intstr.FromInt32(1)
+	old := e.cloneSetWith(func(cs *kruisev1alpha1.CloneSet) {
+		hookedCloneSet(cs)
+		cs.Spec.Lifecycle.InPlaceUpdate = &appspub.LifecycleHook{LabelsHandler: map[string]string{v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}}
+		cs.Spec.UpdateStrategy = kruisev1alpha1.CloneSetUpdateStrategy{Type: kruisev1alpha1.InPlaceIfPossibleCloneSetUpdateStrategyType, MaxUnavailable: &unavailable}
+	}, 10, 10, 10)
+	e.policy(nil)
+	e.startController(nil, nil)
+	e.eventually("every pod allocated, both hooks declared", func() (bool, string) {
+		c := meta.FindStatusCondition(e.getPolicy().Status.Conditions, v1alpha1.ConditionRemovalsDrain)
+		return allAllocated(e.pods()) && c != nil && c.Reason == "PreDeleteHook" && strings.Contains(c.Message, "inPlaceUpdate"), fmt.Sprintf("%s; %v", states(e), c)
+	})
+	const newImage = "registry.invalid/ossrs/srs:6"
+	e.editCloneSet(func(cs *kruisev1alpha1.CloneSet) { cs.Spec.Template.Spec.Containers[0].Image = newImage })
+	streams := map[string]int{}
+	uid := map[string]string{}
+	restarted := map[string]bool{} // pods seen at the new image
+	for _, p := range old {
+		streams[p.Name], uid[p.Name] = 10, string(p.UID)
+	}
+	held := map[string]bool{} // pods seen held with players: the test then moves their players
+	deadline := time.Now().Add(2 * waitFor)
+	for {
+		pods := e.pods()
+		done := len(pods) == 3
+		for _, p := range pods {
+			image := p.Spec.Containers[0].Image
+			if image == newImage && !restarted[p.Name] {
+				if streams[p.Name] > 0 {
+					e.t.Fatalf("pod %s was restarted at the new image with %d players on it; %s", p.Name, streams[p.Name], states(e))
+				}
+				restarted[p.Name] = true
+			}
+			if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].Image != image {
+				e.ready(p.Name) // the kubelet restarted the container at the new image
+			}
+			if lifecycleState(p) == string(appspub.LifecycleStatePreparingUpdate) && p.Labels[v1alpha1.StateLabel] == "tombstone" && streams[p.Name] > 0 && !held[p.Name] {
+				held[p.Name] = true
+				e.consistently("a held pod with players keeps its image", 2*time.Second, func() (bool, string) {
+					q, _ := e.podByName(p.Name)
+					return q.Spec.Containers[0].Image != newImage && hooked(q), states(e)
+				})
+				// Its viewers reconnect to another serving pod.
+				for _, q := range pods {
+					if q.Name != p.Name && q.Labels[v1alpha1.StateLabel] == "allocated" && lifecycleState(q) == string(appspub.LifecycleStateNormal) {
+						streams[q.Name] += streams[p.Name]
+						e.setStreams(q.Name, streams[q.Name])
+						break
+					}
+				}
+				streams[p.Name] = 0
+				e.setStreams(p.Name, 0)
+			}
+			done = done && image == newImage && uid[p.Name] == string(p.UID) && p.Labels[v1alpha1.StateLabel] == "allocated" &&
+				lifecycleState(p) == string(appspub.LifecycleStateNormal) && hooked(p)
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the in-place update did not finish: %s; held %v", states(e), held)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(held) == 0 {
+		e.t.Errorf("no pod was held for its players: the hook was never used")
+	}
+	if *e.cs().Spec.Replicas != 3 {
+		e.t.Errorf("replicas %d, want 3: an in-place update needs no replacement pod", *e.cs().Spec.Replicas)
+	}
+	e.eventually("a renew event", func() (bool, string) { return e.hasEvent("renew", "updated in place") })
+}
+
+func hooked(p corev1.Pod) bool { return p.Labels[v1alpha1.DrainHookLabel] == v1alpha1.DrainHookValue }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -173,13 +174,24 @@ func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) 
 		if rec.Replicas != rec.Current {
 			r.event(policy, corev1.EventTypeNormal, "Rescale", "Decide", "%d serving pods -> %d (%s): %s", rec.Current, rec.Replicas, rec.Reason, rec.Message)
 		}
+		seen := map[string]string{}
 		for _, m := range rec.Metrics {
 			if len(m.Implausible) > 0 {
+				names := make([]string, 0, len(m.Implausible))
+				for _, v := range m.Implausible {
+					names = append(names, v.Pod)
+				}
+				sort.Strings(names)
+				seen[m.Key] = strings.Join(names, ",")
+				if p.mem.implausible[m.Key] == seen[m.Key] {
+					continue // told already; the status says it at every decision
+				}
 				first := m.Implausible[0]
 				r.event(policy, corev1.EventTypeWarning, "ImplausibleSample", "Decide", "%s: %d pod(s) reported more than %d times the per-pod target %g (pod %s: %g), a broken exporter; left out as missing, and the metric cannot shrink the fleet",
 					m.Key, len(m.Implausible), autoscaler.ImplausibleFactor, m.Target, first.Pod, first.Value)
 			}
 		}
+		p.mem.implausible = seen
 	}
 	r.fillStatus(p.status, policy, p.cs, p.pods, rec, p.metricsErr, missingNote)
 	if p.mem.Forecaster != nil && rec != nil {

@@ -353,7 +353,7 @@ func cloneSet(ns, name string, replicas int32) *kruisev1alpha1.CloneSet {
 		Spec: kruisev1alpha1.CloneSetSpec{
 			Replicas:       &replicas,
 			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Lifecycle:      &appspub.Lifecycle{PreDelete: &appspub.LifecycleHook{LabelsHandler: hook}},
+			Lifecycle:      &appspub.Lifecycle{PreDelete: &appspub.LifecycleHook{LabelsHandler: hook}, InPlaceUpdate: &appspub.LifecycleHook{LabelsHandler: hook}},
 			UpdateStrategy: kruisev1alpha1.CloneSetUpdateStrategy{Type: kruisev1alpha1.RecreateCloneSetUpdateStrategyType, MaxSurge: &surge, MaxUnavailable: &unavailable},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name, v1alpha1.DrainHookLabel: v1alpha1.DrainHookValue}},
