@@ -87,6 +87,10 @@ TO     ?= 1998-07-13T00:00:00Z
 simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, plot in simulate.png.
 	$(BIN)/streamscaler simulate --trace $(TRACE) --column $(COLUMN) --policy $(POLICY) --from $(FROM) --to $(TO) --plot simulate.png
 
+.PHONY: sweep
+sweep: build ## Replay every trace window of testdata/sweep.yaml under every policy for seeds 1-3: one table, then issue 12's targets checked.
+	$(BIN)/streamscaler sweep --manifest testdata/sweep.yaml --policy $(POLICY) --seeds 1,2,3
+
 include hack/controlplane.mk
 include hack/prometheus.mk
 

@@ -47,6 +47,9 @@ type Recommendation struct {
 	Metrics []MetricResult
 	// Predicted is what the forecasts alone ask for (0 without forecasts).
 	Predicted int32
+	// Saturated says on which metric the Ready serving pods were full, when they were
+	// (behavior.saturation): the fleet then grows at the fastest allowed rate.
+	Saturated string
 }
 
 // ImplausibleFactor bounds one pod's sample relative to its metric's per-pod target. A
@@ -112,6 +115,14 @@ func Recommend(in Input, hist *History) Recommendation {
 		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg+implausibleNote(rec.Metrics)
 		return rec
 	}
+	// Full pods refuse what is above their capacity and report only what they carry, so
+	// their metrics under-state demand: grow at the fastest allowed rate from the Ready
+	// serving pods until they are no longer full.
+	if base, note := saturated(in.Spec, in.Pods, rec.Metrics); base > 0 {
+		if fast := fastestUp(in.Spec, base); fast > raw {
+			raw, rec.Saturated = fast, note
+		}
+	}
 	// A forecast scales out ahead of the load; alone it never scales in.
 	predicted := int32(0)
 	for i := range rec.Metrics {
@@ -131,6 +142,8 @@ func Recommend(in Input, hist *History) Recommendation {
 	rec.Replicas, rec.Reason, rec.Message = Normalize(in.Now, in.Spec, current, raw, hist)
 	if predicted > 0 && raw == predicted && rec.Replicas > current {
 		rec.Message = fmt.Sprintf("forecast asks for %d serving pods ahead of the load; %s", predicted, rec.Message)
+	} else if rec.Saturated != "" && rec.Replicas > current {
+		rec.Message = fmt.Sprintf("serving pods saturated (%s): growing at the fastest allowed rate, to %d; %s", rec.Saturated, raw, rec.Message)
 	}
 	rec.Message += implausibleNote(rec.Metrics)
 	return rec
@@ -257,4 +270,61 @@ func saturateInt32(x float64) int32 {
 
 func clamp(v, lo, hi int32) int32 {
 	return max(lo, min(v, hi))
+}
+
+// saturated reports whether the Ready serving pods are full on some valid metric: their
+// mean sample at least behavior.saturation.utilizationPercent of its per-pod target. It
+// returns how many Ready serving pods there are (the base to grow from) and what was
+// seen, or 0 when not saturated or the rule is off. Implausible samples are left out.
+func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []MetricResult) (int32, string) {
+	threshold := float64(spec.SaturationPercent()) / 100
+	if threshold <= 0 {
+		return 0, ""
+	}
+	var ready []PodSample
+	for _, p := range pods {
+		if p.State == statemachine.Allocated && p.Ready && !p.Leaving && !p.Updating {
+			ready = append(ready, p)
+		}
+	}
+	for _, m := range metrics {
+		if !m.Valid || !(m.Target > 0) {
+			continue
+		}
+		sum, n := 0.0, 0
+		for _, p := range ready {
+			if v, ok := p.Value(m.Key); ok && v <= ImplausibleFactor*m.Target {
+				sum, n = sum+v, n+1
+			}
+		}
+		if n > 0 && sum/(float64(n)*m.Target) >= threshold {
+			return int32(len(ready)), fmt.Sprintf("%s at %.0f%% of its target on %d Ready serving pods", m.Key, 100*sum/(float64(n)*m.Target), n)
+		}
+	}
+	return 0, ""
+}
+
+// fastestUp is the most serving pods behavior.scaleUp's rate policies allow in one
+// period from base pods.
+func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
+	r := spec.Rules(v1alpha1.Up)
+	if r.Select == v1alpha1.SelectDisabled || len(r.Policies) == 0 {
+		return base
+	}
+	out := int32(-1)
+	for _, p := range r.Policies {
+		n := base + p.Value
+		if p.Type == v1alpha1.RatePercent {
+			n = ceilReplicas(float64(base) * float64(100+p.Value) / 100)
+		}
+		switch {
+		case out < 0:
+			out = n
+		case r.Select == v1alpha1.SelectMin:
+			out = min(out, n)
+		default:
+			out = max(out, n)
+		}
+	}
+	return out
 }

@@ -16,6 +16,7 @@ const (
 	DefaultTolerancePercent       int32 = 10
 	DefaultScaleUpWindowSeconds   int32 = 0
 	DefaultScaleDownWindowSeconds int32 = 300
+	DefaultSaturationPercent      int32 = 0
 
 	DefaultSelectPolicy   = SelectMax
 	DefaultEvictionAction = EvictNone
@@ -74,6 +75,14 @@ func (s *ScalingPolicySpec) DrainTimeout() time.Duration {
 		return DefaultDrainTimeout
 	}
 	return s.Tombstone.DrainTimeout.Duration
+}
+
+// SaturationPercent returns behavior.saturation.utilizationPercent or its default; 0 is off.
+func (s *ScalingPolicySpec) SaturationPercent() int32 {
+	if s.Behavior == nil || s.Behavior.Saturation == nil || s.Behavior.Saturation.UtilizationPercent == nil {
+		return DefaultSaturationPercent
+	}
+	return *s.Behavior.Saturation.UtilizationPercent
 }
 
 // IdleStreams returns tombstone.idleStreams or its default.

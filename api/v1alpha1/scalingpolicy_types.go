@@ -167,6 +167,28 @@ type Behavior struct {
 	// scaleDown rules. Scale-down only tombstones pods; they are removed once drained.
 	// +optional
 	ScaleDown *ScalingRules `json:"scaleDown,omitempty"`
+	// saturation says when the serving pods are full, so that their metrics no longer
+	// show the demand (a full pod refuses what is above its capacity and reports only
+	// what it carries). While saturated, the fleet grows at the fastest rate scaleUp
+	// allows, counted from the Ready serving pods (so pods still starting are not
+	// doubled again), until the pods are no longer full; like Knative's panic mode.
+	// +optional
+	Saturation *SaturationRule `json:"saturation,omitempty"`
+}
+
+// SaturationRule is when the serving fleet counts as full.
+type SaturationRule struct {
+	// utilizationPercent: the Ready serving pods are saturated when, on any metric, their
+	// mean sample is at least this share of the metric's per-pod target. Set it between
+	// the target plus its tolerance and the pods' real capacity (at 80 streams a pod and a
+	// capacity of 100, 120 means 96 streams a pod on average): streamscaler does not know
+	// the capacity, so the rule is off (0) unless set, and the fleet then grows as the
+	// HorizontalPodAutoscaler would.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=0
+	// +optional
+	UtilizationPercent *int32 `json:"utilizationPercent,omitempty"`
 }
 
 // EvictionAction is what is done, at the drain timeout, to streams still on a tombstoned pod.

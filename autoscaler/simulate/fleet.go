@@ -36,6 +36,10 @@ type fleet struct {
 	next     int
 	seq      int
 	eligible func(*pod) bool // may take a new stream
+	capacity int             // streams the fleet could hold when the step's streams arrived (arrive)
+	// rejectedBefore is the rejected count when the step began: a step that refused a
+	// stream was overloaded, whatever its capacity said.
+	rejectedBefore int64
 
 	rejected, evicted, lost  int64
 	podSeconds, overloadSecs float64
@@ -145,6 +149,13 @@ func (f *fleet) remove(gone map[*pod]bool) {
 // advance runs the parts of step k every policy shares: streams end, pods become
 // Ready, new streams arrive.
 func (f *fleet) advance(k int) {
+	f.settle(k)
+	f.arrive(k)
+}
+
+// settle is the start of step k: streams end and pods become Ready.
+func (f *fleet) settle(k int) {
+	f.rejectedBefore = f.rejected
 	for f.ends.Len() > 0 && f.w.streams[f.ends.ids[0]].end <= k {
 		f.unplace(int(heap.Pop(&f.ends).(int32)))
 	}
@@ -152,6 +163,21 @@ func (f *fleet) advance(k int) {
 	for _, p := range f.pods {
 		if !p.ready && !now.Before(p.readyAt) {
 			p.ready = true
+		}
+	}
+}
+
+// arrive places step k's new streams. The step's capacity is taken just before: a full
+// pod for every pod that may take a stream now, plus what the others still carry, so a
+// pod counts as capacity only from the step in which it can take streams, for every
+// policy alike.
+func (f *fleet) arrive(k int) {
+	f.capacity = 0
+	for _, p := range f.pods {
+		if f.eligible(p) {
+			f.capacity += f.p.PodCapacityStreams
+		} else {
+			f.capacity += p.streams
 		}
 	}
 	for f.next < len(f.w.streams) && f.w.streams[f.next].start <= k {
@@ -184,18 +210,13 @@ func (f *fleet) compact(p *pod) {
 // account adds step k to the totals and, every recordEvery steps, to the series.
 func (f *fleet) account(k, recordEvery int) {
 	dt := f.step.Seconds()
-	capacity, streams := 0, 0
+	capacity, streams := f.capacity, 0
 	for _, p := range f.pods {
 		streams += p.streams
-		if p.ready && f.eligible(p) {
-			capacity += f.p.PodCapacityStreams
-		} else {
-			capacity += p.streams
-		}
 	}
 	f.podSeconds += float64(len(f.pods)) * dt
 	f.streamSeconds += float64(streams) * dt
-	if f.w.offered[k] > capacity {
+	if f.w.offered[k] > capacity || f.rejected > f.rejectedBefore {
 		f.overloadSecs += dt
 	}
 	if k%recordEvery == 0 {

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // hpaSpec is the upstream HorizontalPodAutoscaler on CPU with default behavior, within
-// the policy's bounds.
+// the policy's bounds, at the profile's CPU target (matchedCPUPercent fills it in).
 func hpaSpec(spec *v1alpha1.ScalingPolicySpec, p Profile) *v1alpha1.ScalingPolicySpec {
 	target := p.HPATargetCPUPercent
 	return &v1alpha1.ScalingPolicySpec{
@@ -75,4 +76,50 @@ func (f *fleet) hpaSync(now time.Time, hs *v1alpha1.ScalingPolicySpec, hist *aut
 		hist.RecordScale(now, current, rec.Replicas)
 		f.scaleEvents++
 	}
+}
+
+// TargetStreamsPerPod is how many streams a pod carries when the policy's most binding
+// metric sits at its target, under the profile's pod model (the simulator's metric
+// formulas); 0 when no metric of the policy translates to streams.
+func TargetStreamsPerPod(spec *v1alpha1.ScalingPolicySpec, p Profile) float64 {
+	p = p.WithDefaults()
+	push := *p.PublishFraction
+	perStream := map[v1alpha1.MetricType]float64{ // a metric's value per stream on a pod
+		v1alpha1.MetricPullStreams:      1 - push,
+		v1alpha1.MetricPushStreams:      push,
+		v1alpha1.MetricBandwidth:        p.BitrateBps,
+		v1alpha1.MetricPacketsPerSecond: p.BitrateBps / 8 / p.PacketBytes,
+	}
+	best := math.Inf(1)
+	for _, m := range spec.Metrics {
+		var streams float64
+		switch {
+		case m.Type == v1alpha1.MetricCPU && m.Target.AverageUtilization != nil:
+			streams = (float64(*m.Target.AverageUtilization) - *p.CPUIdlePercent) / p.CPUPercentPerStream
+		case m.Type == v1alpha1.MetricMemory && m.Target.AverageUtilization != nil:
+			streams = (float64(*m.Target.AverageUtilization) - *p.MemoryIdlePercent) / p.MemoryPercentPerStream
+		case perStream[m.Type] > 0 && m.Target.AverageValue != nil:
+			streams = m.Target.AverageValue.AsApproximateFloat64() / perStream[m.Type]
+		default:
+			continue
+		}
+		if streams > 0 && streams < best {
+			best = streams
+		}
+	}
+	if math.IsInf(best, 1) {
+		return 0
+	}
+	return best
+}
+
+// matchedCPUPercent is the hpa baseline's CPU target when the profile does not set one:
+// the CPU a pod shows at the policy's streams per pod, so that both aim at the same
+// load. Without a stream-like metric it is the upstream example's 70%.
+func matchedCPUPercent(spec *v1alpha1.ScalingPolicySpec, p Profile) int32 {
+	t := TargetStreamsPerPod(spec, p)
+	if t <= 0 {
+		return 70
+	}
+	return int32(max(1, min(100, math.Round(*p.CPUIdlePercent+p.CPUPercentPerStream*t))))
 }

@@ -39,7 +39,8 @@ type Profile struct {
 	// MemoryIdlePercent and MemoryPercentPerStream model memory use as a percentage of the request.
 	MemoryIdlePercent      *float64 `json:"memoryIdlePercent,omitempty"`
 	MemoryPercentPerStream float64  `json:"memoryPercentPerStream,omitempty"`
-	// HPATargetCPUPercent is the CPU target of the hpa baseline.
+	// HPATargetCPUPercent is the CPU target of the hpa baseline. Unset, it is matched to
+	// the policy: the CPU a pod shows at the policy's streams per pod (TargetStreamsPerPod).
 	HPATargetCPUPercent int32 `json:"hpaTargetCPUPercent,omitempty"`
 	// HPASyncSeconds is how often the hpa baseline decides (the upstream default is 15s).
 	HPASyncSeconds int `json:"hpaSyncSeconds,omitempty"`
@@ -56,7 +57,7 @@ func Defaults() Profile {
 		SessionMeanSeconds: 1200, SessionSigma: 1.0, BitrateBps: 2.5e6, PacketBytes: 1200,
 		PublishFraction: f64(0), CPUIdlePercent: f64(5), CPUPercentPerStream: 0.9,
 		MemoryIdlePercent: f64(20), MemoryPercentPerStream: 0.5,
-		HPATargetCPUPercent: 70, HPASyncSeconds: 15, ForecastRefitMinutes: 180, ForecastStepMinutes: 5,
+		HPASyncSeconds: 15, ForecastRefitMinutes: 180, ForecastStepMinutes: 5,
 	}
 }
 
@@ -97,9 +98,6 @@ func (p Profile) WithDefaults() Profile {
 		p.MemoryIdlePercent = d.MemoryIdlePercent
 	}
 	setF(&p.MemoryPercentPerStream, d.MemoryPercentPerStream)
-	if p.HPATargetCPUPercent == 0 {
-		p.HPATargetCPUPercent = d.HPATargetCPUPercent
-	}
 	setI(&p.HPASyncSeconds, d.HPASyncSeconds)
 	setI(&p.ForecastRefitMinutes, d.ForecastRefitMinutes)
 	setI(&p.ForecastStepMinutes, d.ForecastStepMinutes)
@@ -145,8 +143,8 @@ func (p Profile) Validate() error {
 			bad(name, v, "must be between 0 and 100")
 		}
 	}
-	if p.HPATargetCPUPercent < 1 || p.HPATargetCPUPercent > 100 {
-		bad("hpaTargetCPUPercent", p.HPATargetCPUPercent, "must be between 1 and 100")
+	if p.HPATargetCPUPercent < 0 || p.HPATargetCPUPercent > 100 {
+		bad("hpaTargetCPUPercent", p.HPATargetCPUPercent, "must be between 1 and 100, or unset to match the policy's target")
 	}
 	if p.HPASyncSeconds < p.StepSeconds || p.HPASyncSeconds%p.StepSeconds != 0 {
 		bad("hpaSyncSeconds", p.HPASyncSeconds, fmt.Sprintf("must be a multiple of stepSeconds (%d)", p.StepSeconds))

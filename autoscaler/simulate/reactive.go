@@ -63,12 +63,14 @@ func runStreamscaler(name string, d Demand, w *workload, spec *v1alpha1.ScalingP
 	mem := &autoscaler.Memory{Forecaster: lf}
 	for k := range d.Streams {
 		now := f.now(k)
-		f.advance(k)
-		// Every step is a pass, as every pod event is in the cluster: Ready pods are
-		// allocated at once, and load-driven moves wait for the policy's sync period.
+		f.settle(k)
+		// Every step is a pass, as every pod event is in the cluster: a pod's readiness
+		// triggers a pass at once, so a pod Ready in this step is allocated before the
+		// step's streams arrive; load-driven moves wait for the policy's sync period.
 		if _, err := f.pass(now, spec, mem); err != nil {
 			return Result{}, fmt.Errorf("%s policy at %s: %w", name, now.Format(time.RFC3339), err)
 		}
+		f.arrive(k)
 		f.account(k, record)
 	}
 	if err := f.verify(len(d.Streams) - 1); err != nil {

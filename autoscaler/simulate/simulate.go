@@ -17,7 +17,10 @@ const (
 	PolicyPredictive = "predictive"
 	PolicyHPA        = "hpa"
 	PolicyStaticPeak = "static-peak"
-	PolicyOracle     = "oracle"
+	// PolicyOracleAtTarget is the oracle filling pods only to the policy's target
+	// (TargetStreamsPerPod): what a perfect controller at that target costs.
+	PolicyOracleAtTarget = "oracle-at-target"
+	PolicyOracle         = "oracle"
 )
 
 // Series is what a policy looked like over time, sampled about once a minute.
@@ -55,6 +58,9 @@ type Result struct {
 	PodHours float64 `json:"podHours"`
 	// OracleRatio is PodHours divided by the oracle's.
 	OracleRatio float64 `json:"oracleRatio"`
+	// TargetRatio is PodHours divided by the oracle-at-target's: the cost of control
+	// apart from the choice of target (0 when the policy has no stream-like metric).
+	TargetRatio float64 `json:"targetRatio"`
 	// OverloadSeconds is the time offered demand was above the fleet's capacity.
 	OverloadSeconds float64 `json:"overloadSeconds"`
 	// RejectedStreams were refused because no pod could take them (including evicted
@@ -91,8 +97,11 @@ type Report struct {
 	Streams int `json:"streams"`
 	// PeakOffered is the highest offered concurrency.
 	PeakOffered int `json:"peakOffered"`
-	// Profile is the simulation profile, defaults filled in.
+	// Profile is the simulation profile, defaults filled in (hpaTargetCPUPercent matched
+	// to the policy when unset).
 	Profile Profile `json:"profile"`
+	// TargetStreamsPerPod is the streams per pod the policy aims at (TargetStreamsPerPod).
+	TargetStreamsPerPod float64 `json:"targetStreamsPerPod"`
 	// Results per policy.
 	Results []Result `json:"results"`
 }
@@ -111,12 +120,16 @@ func Run(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) (*Report, error)
 	if len(d.Streams) < 2 {
 		return nil, fmt.Errorf("demand has %d steps, need at least 2", len(d.Streams))
 	}
+	if p.HPATargetCPUPercent == 0 {
+		p.HPATargetCPUPercent = matchedCPUPercent(spec, p)
+	}
 	sync := spec.Period()
 	if sync < d.Step || sync%d.Step != 0 {
 		return nil, fmt.Errorf("syncPeriod %s must be a multiple of the %s step", sync, d.Step)
 	}
 	w := arrivals(d, p)
-	rep := &Report{Start: d.Start, End: d.Start.Add(time.Duration(len(d.Streams)) * d.Step), Steps: len(d.Streams), Streams: len(w.streams), Profile: p}
+	rep := &Report{Start: d.Start, End: d.Start.Add(time.Duration(len(d.Streams)) * d.Step), Steps: len(d.Streams), Streams: len(w.streams), Profile: p,
+		TargetStreamsPerPod: TargetStreamsPerPod(spec, p)}
 	for _, o := range w.offered {
 		rep.PeakOffered = max(rep.PeakOffered, o)
 	}
@@ -142,11 +155,21 @@ func Run(d Demand, spec *v1alpha1.ScalingPolicySpec, p Profile) (*Report, error)
 	if err != nil {
 		return nil, fmt.Errorf("static-peak policy: %w", err)
 	}
-	results := []Result{reactive, predictive, hpa, static, runOracle(d, &w, spec, p, record)}
+	results := []Result{reactive, predictive, hpa, static}
+	var atTarget float64
+	if t := rep.TargetStreamsPerPod; t > 0 {
+		r := runOracle(PolicyOracleAtTarget, d, &w, spec, p, record, min(t, float64(p.PodCapacityStreams)))
+		atTarget = r.PodHours
+		results = append(results, r)
+	}
+	results = append(results, runOracle(PolicyOracle, d, &w, spec, p, record, float64(p.PodCapacityStreams)))
 	oracle := results[len(results)-1].PodHours
 	for i := range results {
 		if oracle > 0 {
 			results[i].OracleRatio = results[i].PodHours / oracle
+		}
+		if atTarget > 0 {
+			results[i].TargetRatio = results[i].PodHours / atTarget
 		}
 	}
 	rep.Results = results
@@ -217,8 +240,9 @@ func runStatic(d Demand, w *workload, p Profile, record int) (Result, error) {
 }
 
 // runOracle is the clairvoyant lower bound: at every step it has exactly the pods that
-// the highest demand before a new pod could start needs, and moves streams for free.
-func runOracle(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int) Result {
+// the highest demand before a new pod could start needs, filled to perPod streams, and
+// moves streams for free.
+func runOracle(name string, d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile, record int, perPod float64) Result {
 	n := len(w.offered)
 	ahead := int(math.Ceil(float64(p.StartupSeconds) / float64(p.StepSeconds)))
 	// Sliding-window maximum over [k, k+ahead] with a monotonic deque.
@@ -234,12 +258,12 @@ func runOracle(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, p Profil
 		}
 		need[k] = w.offered[dq[0]]
 	}
-	r := Result{Policy: PolicyOracle}
+	r := Result{Policy: name}
 	dt := d.Step.Seconds()
 	var served float64
 	prev := -1
 	for k := 0; k < n; k++ {
-		pods := int(math.Ceil(float64(need[k]) / float64(p.PodCapacityStreams)))
+		pods := int(math.Ceil(float64(need[k]) / perPod))
 		pods = int(max(spec.Min(), min(int32(pods), spec.MaxReplicas)))
 		capacity := pods * p.PodCapacityStreams
 		if w.offered[k] > capacity {

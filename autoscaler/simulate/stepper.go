@@ -59,12 +59,13 @@ func (s *Stepper) Next() (Applied, bool, error) {
 		return Applied{}, false, nil
 	}
 	now := s.f.now(s.k)
-	s.f.advance(s.k)
+	s.f.settle(s.k)
 	snap := s.f.snapshot(now, s.spec, true)
 	s.done = Applied{Snapshot: snap, Due: s.mem.Due(now)}
 	if _, err := s.f.pass(now, s.spec, s.mem); err != nil {
 		return Applied{}, false, fmt.Errorf("step %d at %s: %w", s.k, now.Format(time.RFC3339), err)
 	}
+	s.f.arrive(s.k)
 	s.f.account(s.k, len(s.d.Streams))
 	s.k++
 	return s.done, true, s.f.verify(s.k - 1)

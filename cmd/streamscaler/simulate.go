@@ -163,12 +163,17 @@ func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Repo
 			Extra any `json:"live,omitempty"`
 		}{fl.trace, rp.column, fl.policy, rep, extra})
 	}
-	fmt.Fprintf(out, "trace %s (%s), %s to %s, %d steps of %ds, %d streams offered, peak %d concurrent\n\n",
+	fmt.Fprintf(out, "trace %s (%s), %s to %s, %d steps of %ds, %d streams offered, peak %d concurrent\n",
 		fl.trace, rp.column, rep.Start.Format(time.RFC3339), rep.End.Format(time.RFC3339), rep.Steps, rep.Profile.StepSeconds, rep.Streams, rep.PeakOffered)
+	fmt.Fprintf(out, "the policy aims at %.1f streams per pod; hpa at %d%% CPU\n\n", rep.TargetStreamsPerPod, rep.Profile.HPATargetCPUPercent)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tpod-hours\tvs oracle\toverload-s\trejected\tevicted\tlost\tscale events\tpeak pods\tutilization\t")
+	fmt.Fprintln(tw, "policy\tpod-hours\tvs oracle\tvs at-target\toverload-s\trejected\tevicted\tlost\tscale events\tpeak pods\tutilization\t")
 	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.2fx\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.0f%%\t\n", r.Policy, r.PodHours, r.OracleRatio, r.OverloadSeconds,
+		vsTarget := "-"
+		if r.TargetRatio > 0 {
+			vsTarget = fmt.Sprintf("%.2fx", r.TargetRatio)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2fx\t%s\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.0f%%\t\n", r.Policy, r.PodHours, r.OracleRatio, vsTarget, r.OverloadSeconds,
 			r.RejectedStreams, r.EvictedStreams, r.LostStreams, r.ScaleEvents, r.PeakPods, 100*r.MeanUtilization)
 	}
 	return tw.Flush()
