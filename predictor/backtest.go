@@ -59,9 +59,11 @@ func Backtest(y []float64, cfg Config, refitEvery int) ([]Score, error) {
 // ahead and is scored on the value at the Horizon-th step, y[t+Horizon-1]. Models
 // are refitted every refitEvery origins (0 or less: once per backtest span, one
 // season when there is one) and moved along with Update in between, as a
-// controller would. The rows are the families Fit chooses among (Holt-Winters
-// additive and, when y > 0 everywhere, multiplicative; linear trend; seasonal naive;
-// last value), then NameAuto: a Predictor refitted by Fit at the same origins.
+// controller would. The rows are the families Fit chooses among (with a season,
+// Holt-Winters additive and, when y > 0 everywhere, multiplicative, each also
+// damped; the damped trend; linear trend; simple exponential smoothing; seasonal
+// naive with a season; last value), then NameAuto: a Predictor refitted by Fit at
+// the same origins.
 //
 // With cfg.Season 0 the season is detected once on the whole series, as an operator
 // would set it; parameters and the model choice only ever see the past. Start is
@@ -99,13 +101,23 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 
 	families := []candidate{}
 	if season >= 2 {
-		families = append(families, candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }})
+		families = append(families,
+			candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }},
+			candidate{NameHoltWintersAdditiveDamped, func() stepModel { return NewDampedHoltWinters(season, false).(stepModel) }},
+		)
 		if allPositive(y) {
-			families = append(families, candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }})
+			families = append(families,
+				candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }},
+				candidate{NameHoltWintersMultiplicativeDamped, func() stepModel { return NewDampedHoltWinters(season, true).(stepModel) }},
+			)
 		}
 	}
 	w := linearWindow(cfg)
-	families = append(families, candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }})
+	families = append(families,
+		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
+		candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }},
+		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
+	)
 	if season >= 2 {
 		families = append(families, candidate{NameSeasonalNaive, func() stepModel { return NewSeasonalNaive(season).(stepModel) }})
 	}

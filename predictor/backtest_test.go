@@ -28,16 +28,27 @@ func TestBacktestScoresTheValueAtTheHorizon(t *testing.T) {
 	for t := r.Start + h - 1; t < len(y); t++ {
 		sumActual += y[t]
 	}
-	// MASE is scaled by the one-step naive error on the history, which is 1.
+	// MASE is scaled by the one-step naive error on the history, which is 1. On a
+	// line, simple exponential smoothing fits alpha = 1 (any smoothing only lags
+	// more) and so is the last value. The damped trend lags a little: its trend
+	// fades by at least 2% a step.
+	lastValue := Score{WAPE: h * float64(points) / sumActual, MASE: h, UnderShare: 1, Points: points}
 	want := map[string]Score{
-		NameLinearTrend: {WAPE: 0, MASE: 0, UnderShare: 0, Points: points},
-		NameLastValue:   {WAPE: h * float64(points) / sumActual, MASE: h, UnderShare: 1, Points: points},
-		NameAuto:        {WAPE: 0, MASE: 0, UnderShare: 0, Points: points},
+		NameLinearTrend:        {WAPE: 0, MASE: 0, UnderShare: 0, Points: points},
+		NameSimpleExpSmoothing: lastValue,
+		NameLastValue:          lastValue,
+		NameAuto:               {WAPE: 0, MASE: 0, UnderShare: 0, Points: points},
 	}
-	if len(r.Scores) != len(want) {
-		t.Fatalf("rows %+v, want %d", r.Scores, len(want))
+	if len(r.Scores) != len(want)+1 {
+		t.Fatalf("rows %+v, want %d", r.Scores, len(want)+1)
 	}
 	for _, s := range r.Scores {
+		if s.Model == NameDampedTrend {
+			if !(s.WAPE > 0 && s.WAPE < lastValue.WAPE/10) || s.Points != points {
+				t.Errorf("%s scored %+v, want a WAPE above 0 and well below the last value's %v", s.Model, s, lastValue.WAPE)
+			}
+			continue
+		}
 		w, ok := want[s.Model]
 		if !ok {
 			t.Errorf("unexpected row %+v", s)
@@ -68,7 +79,10 @@ func TestBacktestOnASeasonalSeries(t *testing.T) {
 		}
 		rows[s.Model] = s
 	}
-	for _, m := range []string{NameHoltWintersAdditive, NameHoltWintersMultiplicative, NameLinearTrend, NameSeasonalNaive, NameLastValue, NameAuto} {
+	for _, m := range []string{
+		NameHoltWintersAdditive, NameHoltWintersAdditiveDamped, NameHoltWintersMultiplicative, NameHoltWintersMultiplicativeDamped,
+		NameDampedTrend, NameLinearTrend, NameSimpleExpSmoothing, NameSeasonalNaive, NameLastValue, NameAuto,
+	} {
 		if _, ok := rows[m]; !ok {
 			t.Errorf("no %s row in %+v", m, r.Scores)
 		}

@@ -2,37 +2,28 @@ package predictor
 
 import (
 	"fmt"
-	"math"
 
-	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/stat"
 )
 
-// The Nelder-Mead search for (alpha, beta, gamma) is capped so that one fit costs a
-// bounded number of passes over the series: on 14 days of one-minute samples a pass
-// is tens of microseconds, so a fit stays within tens of milliseconds. The cap is
-// rarely reached: the search usually stops when the squared error has not improved
-// by hwRelTol in hwStallIterations iterations.
-const (
-	hwMaxEvaluations  = 300
-	hwStallIterations = 30
-	hwRelTol          = 1e-7
-)
-
-// hwStart is where the search starts, in (alpha, beta, gamma): a level that adapts
-// within a few steps, a slow trend and slowly changing seasonal indices.
-var hwStart = [3]float64{0.3, 0.02, 0.1}
+// hwStart is where the search starts, in (alpha, beta, gamma, phi): a level that
+// adapts within a few steps, a slow trend, slowly changing seasonal indices and, for
+// the damped model, a trend that fades over a few tens of steps.
+var hwStart = [4]float64{0.3, 0.02, 0.1, 0.9}
 
 // holtWinters is triple exponential smoothing: a level, an additive trend and a
 // season of fixed length, combined additively (y = l + b + s) or multiplicatively
-// (y = (l + b)·s), with the textbook error-correction recursions.
+// (y = (l + b)·s), with the textbook error-correction recursions. A damped model
+// multiplies the trend by phi at each step (Gardner and McKenzie, 1985), so that its
+// forecasts level off instead of running along the trend for ever.
 type holtWinters struct {
-	season         int
-	multiplicative bool
-	// alpha, beta and gamma smooth the level, the trend and the seasonal indices.
-	alpha, beta, gamma float64
-	state              hwState
-	fitted             bool
+	season                 int
+	multiplicative, damped bool
+	// alpha, beta and gamma smooth the level, the trend and the seasonal indices; phi
+	// damps the trend, 1 when the model is not damped.
+	alpha, beta, gamma, phi float64
+	state                   hwState
+	fitted                  bool
 }
 
 // hwState is the filter state after the last observation.
@@ -50,12 +41,23 @@ type hwState struct {
 // logistic transform, from an initial state read off the first two seasons. A
 // multiplicative model needs every fitted value above zero.
 func NewHoltWinters(season int, multiplicative bool) Model {
-	return &holtWinters{season: season, multiplicative: multiplicative}
+	return &holtWinters{season: season, multiplicative: multiplicative, phi: 1}
+}
+
+// NewDampedHoltWinters is NewHoltWinters with a damped trend: Fit also estimates the
+// damping factor phi, kept in [0.8, 0.98].
+func NewDampedHoltWinters(season int, multiplicative bool) Model {
+	return &holtWinters{season: season, multiplicative: multiplicative, damped: true}
 }
 
 func (m *holtWinters) Name() string {
-	if m.multiplicative {
+	switch {
+	case m.multiplicative && m.damped:
+		return NameHoltWintersMultiplicativeDamped
+	case m.multiplicative:
 		return NameHoltWintersMultiplicative
+	case m.damped:
+		return NameHoltWintersAdditiveDamped
 	}
 	return NameHoltWintersAdditive
 }
@@ -85,33 +87,35 @@ func (m *holtWinters) Fit(y []float64) error {
 	sse := func(x []float64) float64 {
 		work.level, work.trend, work.phase = init.level, init.trend, init.phase
 		copy(work.seasonal, init.seasonal)
-		a, b, g := logistic(x[0]), logistic(x[1]), logistic(x[2])
+		a, b, g, phi := m.params(x)
 		total := 0.0
 		for _, v := range y {
-			e := work.step(v, a, b, g, m.multiplicative)
+			e := work.step(v, a, b, g, phi, m.multiplicative)
 			total += e * e
 		}
-		if math.IsNaN(total) || math.IsInf(total, 0) {
-			return math.MaxFloat64
-		}
-		return total
+		return finiteSSE(total)
 	}
 	x0 := []float64{logit(hwStart[0]), logit(hwStart[1]), logit(hwStart[2])}
-	settings := &optimize.Settings{
-		FuncEvaluations: hwMaxEvaluations,
-		Converger:       &optimize.FunctionConverge{Relative: hwRelTol, Iterations: hwStallIterations},
+	if m.damped {
+		x0 = append(x0, fromPhi(hwStart[3]))
 	}
-	res, err := optimize.Minimize(optimize.Problem{Func: sse}, x0, settings, &optimize.NelderMead{SimplexSize: 1})
+	x, err := minimiseSSE(sse, x0)
 	if err != nil {
 		return fmt.Errorf("fitting %s: %w", m.Name(), err)
 	}
-	x := res.X
-	if !(res.F < math.MaxFloat64) {
-		x = x0 // every trial diverged; the start is a sane, stable filter
-	}
-	m.alpha, m.beta, m.gamma = logistic(x[0]), logistic(x[1]), logistic(x[2])
+	m.alpha, m.beta, m.gamma, m.phi = m.params(x)
 	m.filter(y, init)
 	return nil
+}
+
+// params maps the search's unconstrained x onto alpha, beta and gamma in (0, 1) and,
+// for a damped model, phi in [phiMin, phiMax]; phi is 1 otherwise.
+func (m *holtWinters) params(x []float64) (alpha, beta, gamma, phi float64) {
+	phi = 1
+	if m.damped {
+		phi = toPhi(x[3])
+	}
+	return logistic(x[0]), logistic(x[1]), logistic(x[2]), phi
 }
 
 // filter runs the recursion with the current parameters over y from init and keeps
@@ -119,7 +123,7 @@ func (m *holtWinters) Fit(y []float64) error {
 func (m *holtWinters) filter(y []float64, init hwState) {
 	m.state = hwState{level: init.level, trend: init.trend, phase: init.phase, seasonal: append([]float64(nil), init.seasonal...)}
 	for _, v := range y {
-		m.state.step(v, m.alpha, m.beta, m.gamma, m.multiplicative)
+		m.state.step(v, m.alpha, m.beta, m.gamma, m.phi, m.multiplicative)
 	}
 	m.fitted = true
 }
@@ -168,12 +172,12 @@ func (m *holtWinters) initialState(y []float64) hwState {
 }
 
 // step takes one observation and returns its one-step-ahead error (y minus the
-// forecast made before seeing it). Multiplicative updates skip divisions by a
-// non-positive index or level, which only a zero-heavy series reached through
-// Update can produce.
-func (s *hwState) step(y, alpha, beta, gamma float64, multiplicative bool) float64 {
+// forecast made before seeing it). The trend carried into the step is damped by phi
+// (1: not damped). Multiplicative updates skip divisions by a non-positive index or
+// level, which only a zero-heavy series reached through Update can produce.
+func (s *hwState) step(y, alpha, beta, gamma, phi float64, multiplicative bool) float64 {
 	idx := s.seasonal[s.phase]
-	base := s.level + s.trend
+	base := s.level + phi*s.trend
 	var forecast, level float64
 	if multiplicative {
 		forecast = base * idx
@@ -185,7 +189,7 @@ func (s *hwState) step(y, alpha, beta, gamma float64, multiplicative bool) float
 		forecast = base + idx
 		level = alpha*(y-idx) + (1-alpha)*base
 	}
-	s.trend = beta*(level-s.level) + (1-beta)*s.trend
+	s.trend = beta*(level-s.level) + (1-beta)*phi*s.trend
 	s.level = level
 	if multiplicative {
 		if level > 0 {
@@ -208,8 +212,12 @@ func (m *holtWinters) forecastInto(dst []float64) {
 	st := &m.state
 	p := len(st.seasonal)
 	phase := st.phase
+	// steps is phi + phi² + ... + phi^(k+1): the trend steps k+1 steps ahead adds.
+	steps, pow := 0.0, 1.0
 	for k := range dst {
-		base := st.level + float64(k+1)*st.trend
+		pow *= m.phi
+		steps += pow
+		base := st.level + steps*st.trend
 		if m.multiplicative {
 			dst[k] = nonNegative(base * st.seasonal[phase])
 		} else {
@@ -223,7 +231,7 @@ func (m *holtWinters) forecastInto(dst []float64) {
 
 func (m *holtWinters) Update(y float64) {
 	m.mustBeFitted()
-	m.state.step(y, m.alpha, m.beta, m.gamma, m.multiplicative)
+	m.state.step(y, m.alpha, m.beta, m.gamma, m.phi, m.multiplicative)
 }
 
 func (m *holtWinters) mustBeFitted() {
@@ -231,10 +239,6 @@ func (m *holtWinters) mustBeFitted() {
 		panic("predictor: " + m.Name() + " used before a successful Fit")
 	}
 }
-
-func logistic(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-func logit(p float64) float64 { return math.Log(p / (1 - p)) }
 
 func mean(x []float64) float64 {
 	s := 0.0

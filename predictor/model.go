@@ -8,11 +8,15 @@ import (
 
 // Model names, as reported by Model.Name and in Forecast.Model and Score.Model.
 const (
-	NameHoltWintersAdditive       = "holt-winters-additive"
-	NameHoltWintersMultiplicative = "holt-winters-multiplicative"
-	NameLinearTrend               = "linear-trend"
-	NameSeasonalNaive             = "seasonal-naive"
-	NameLastValue                 = "last-value"
+	NameHoltWintersAdditive             = "holt-winters-additive"
+	NameHoltWintersMultiplicative       = "holt-winters-multiplicative"
+	NameHoltWintersAdditiveDamped       = "holt-winters-additive-damped"
+	NameHoltWintersMultiplicativeDamped = "holt-winters-multiplicative-damped"
+	NameDampedTrend                     = "damped-trend"
+	NameSimpleExpSmoothing              = "simple-exp-smoothing"
+	NameLinearTrend                     = "linear-trend"
+	NameSeasonalNaive                   = "seasonal-naive"
+	NameLastValue                       = "last-value"
 	// NameAuto is the Score row of the Predictor's own choice in Backtest.
 	NameAuto = "auto"
 )

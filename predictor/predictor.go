@@ -91,10 +91,11 @@ type candidate struct {
 // Fit chooses and fits a model for y, equally spaced, finite and >= 0.
 //
 //  1. The season is cfg.Season, or detected among one day and one week (DetectSeason).
-//  2. The candidates are last value; seasonal naive and additive Holt-Winters when
-//     there is a season; multiplicative Holt-Winters when also y > 0 everywhere it
-//     is fitted; and a linear trend when there is no season or less than two seasons
-//     of history before the backtest.
+//  2. The candidates are last value, simple exponential smoothing and the damped
+//     trend; seasonal naive when there is a season; additive Holt-Winters, with and
+//     without a damped trend, when there are two seasons of history before the
+//     backtest, and multiplicative Holt-Winters (both kinds) when also y > 0
+//     everywhere it is fitted; otherwise a linear trend.
 //  3. Each candidate is fitted at each of cfg.Backtests fold origins spread over the
 //     most recent part of y, and rolled forward with Update through its fold; the
 //     candidate with the lowest mean absolute error at cfg.Horizon steps ahead wins,
@@ -215,15 +216,25 @@ func candidates(recent []float64, train, season int, cfg Config) []candidate {
 	if season >= 2 && train >= season {
 		out = append(out, candidate{NameSeasonalNaive, func() stepModel { return NewSeasonalNaive(season).(stepModel) }})
 	}
+	out = append(out,
+		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
+		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
+	)
 	twoSeasons := season >= 2 && train >= 2*season
 	if !twoSeasons {
 		w := linearWindow(cfg)
 		out = append(out, candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }})
 		return out
 	}
-	out = append(out, candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }})
+	out = append(out,
+		candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }},
+		candidate{NameHoltWintersAdditiveDamped, func() stepModel { return NewDampedHoltWinters(season, false).(stepModel) }},
+	)
 	if allPositive(recent) {
-		out = append(out, candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }})
+		out = append(out,
+			candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }},
+			candidate{NameHoltWintersMultiplicativeDamped, func() stepModel { return NewDampedHoltWinters(season, true).(stepModel) }},
+		)
 	}
 	return out
 }

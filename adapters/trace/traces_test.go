@@ -50,6 +50,13 @@ func TestRealTraces(t *testing.T) {
 			wantStep: 5 * time.Minute, wantMax: 13479,
 		},
 		{
+			// Eight 5-minute intervals have no row (see the README); Step is the
+			// usual spacing, so it is still 5 minutes.
+			file: "nab_elb_request_count_5min.csv", wantColumn: "value", wantRows: 4032,
+			wantFirst: "2014-04-10T00:04:00Z", firstValue: 94, wantLast: "2014-04-24T00:39:00Z",
+			wantStep: 5 * time.Minute, wantMax: 656,
+		},
+		{
 			file: "nab_nyc_taxi_30min.csv", wantColumn: "value", wantRows: 10320,
 			wantFirst: "2014-07-01T00:00:00Z", firstValue: 10844, wantLast: "2015-01-31T23:30:00Z",
 			wantStep: 30 * time.Minute, wantMax: 39197,

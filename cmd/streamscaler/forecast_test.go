@@ -66,7 +66,8 @@ func TestForecastJSON(t *testing.T) {
 				}
 				wape[s.Model] = *s.WAPEPercent
 			}
-			for _, m := range []string{"holt-winters-additive", "holt-winters-multiplicative", "linear-trend", "seasonal-naive", "last-value", "auto"} {
+			for _, m := range []string{"holt-winters-additive", "holt-winters-additive-damped", "holt-winters-multiplicative",
+				"holt-winters-multiplicative-damped", "damped-trend", "linear-trend", "simple-exp-smoothing", "seasonal-naive", "last-value", "auto"} {
 				if _, ok := wape[m]; !ok {
 					t.Errorf("no %s row in %s", m, out)
 				}
@@ -76,6 +77,47 @@ func TestForecastJSON(t *testing.T) {
 			}
 			if rep.UpperCoveragePercent < 70 {
 				t.Errorf("upper band covered %.1f%% of actuals", rep.UpperCoveragePercent)
+			}
+		})
+	}
+}
+
+// TestForecastNoisyTraceWithoutSeason backtests the AWS load balancer trace the way
+// the README does: no season is found, and exponential smoothing must keep the
+// predictor near the targets (66.8% WAPE at 15 minutes, 68.4% at 1 hour)
+// and far below last-value.
+func TestForecastNoisyTraceWithoutSeason(t *testing.T) {
+	for _, horizon := range []string{"15m", "1h"} {
+		t.Run(horizon, func(t *testing.T) {
+			out, err := runForecastCmd(t, "--trace", "../../testdata/traces/nab_elb_request_count_5min.csv", "--column", "value",
+				"--horizon", horizon, "--format", "json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct {
+				SeasonSteps int
+				Scores      []struct {
+					Model       string
+					WAPEPercent *float64
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, out)
+			}
+			wape := map[string]float64{}
+			for _, s := range rep.Scores {
+				if s.WAPEPercent != nil {
+					wape[s.Model] = *s.WAPEPercent
+				}
+			}
+			if rep.SeasonSteps != 0 {
+				t.Errorf("season %d steps, want none", rep.SeasonSteps)
+			}
+			if _, ok := wape["simple-exp-smoothing"]; !ok {
+				t.Errorf("no simple-exp-smoothing row in %s", out)
+			}
+			if auto, last := wape["auto"], wape["last-value"]; !(auto < 70 && auto < last-10) {
+				t.Errorf("auto WAPE %.2f%%, want below 70%% and well below last-value's %.2f%%", auto, last)
 			}
 		})
 	}
