@@ -226,15 +226,12 @@ func candidates(recent []float64, train, season int, cfg Config) []candidate {
 		out = append(out, candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }})
 		return out
 	}
-	out = append(out,
-		candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }},
-		candidate{NameHoltWintersAdditiveDamped, func() stepModel { return NewDampedHoltWinters(season, false).(stepModel) }},
-	)
+	// The damped Holt-Winters variants are scored by BacktestDetail but not chosen from:
+	// they made a fit about 2.5 times as costly for at most 0.06 points of WAPE on the
+	// bundled traces.
+	out = append(out, candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }})
 	if allPositive(recent) {
-		out = append(out,
-			candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }},
-			candidate{NameHoltWintersMultiplicativeDamped, func() stepModel { return NewDampedHoltWinters(season, true).(stepModel) }},
-		)
+		out = append(out, candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }})
 	}
 	return out
 }
