@@ -123,19 +123,27 @@ func Recommend(in Input, hist *History) Recommendation {
 			raw, rec.Saturated = fast, note
 		}
 	}
-	// A forecast scales out ahead of the load; alone it never scales in.
+	// A forecast scales out ahead of the load; alone it never scales in. It is the upper
+	// band over the horizon, so it is held against what a pod can carry (the saturation
+	// level when set, else the target): a confident forecast runs pods fuller, an
+	// uncertain one keeps more spare. Only a forecast beyond the scale-up tolerance moves
+	// the fleet, so that it does not resize it at every bucket.
 	predicted := int32(0)
+	fill := 1.0
+	if sat := float64(in.Spec.SaturationPercent()) / 100; sat > 1 {
+		fill = sat
+	}
 	for i := range rec.Metrics {
 		m := &rec.Metrics[i]
 		f, ok := in.Forecast[m.Key]
 		if !ok || !m.Valid || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
 			continue
 		}
-		m.Forecast, m.ForecastDesired = f, ceilReplicas(f/m.Target)
+		m.Forecast, m.ForecastDesired = f, ceilReplicas(f/(m.Target*fill))
 		predicted = max(predicted, m.ForecastDesired)
 	}
 	rec.Predicted = predicted
-	if predicted > raw && predicted > current {
+	if predicted > raw && float64(predicted) > float64(current)*(1+in.Spec.Rules(v1alpha1.Up).Tolerance) {
 		raw = predicted
 	}
 	rec.Raw = raw

@@ -234,6 +234,7 @@ func TestRecommendWithAForecast(t *testing.T) {
 		{"a low forecast cannot shrink an idle fleet below what the load asks", 40, map[string]float64{pull: 100}, 4},
 		{"a forecast on a metric the policy does not use is ignored", 100, map[string]float64{"cpu": 1e6}, 10},
 		{"a NaN forecast is ignored", 100, map[string]float64{pull: math.NaN()}, 10},
+		{"a forecast within the scale-up tolerance does not move the fleet", 100, map[string]float64{pull: 1100}, 10},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,5 +243,18 @@ func TestRecommendWithAForecast(t *testing.T) {
 				t.Fatalf("got %d (%s: %s), want %d", rec.Replicas, rec.Reason, rec.Message, c.want)
 			}
 		})
+	}
+	// With a saturation level, the forecast's upper band is held against it: pods at 80
+	// streams full at 120%, 96 streams.
+	sat := spec(1, 100, valueMetric(v1alpha1.MetricPullStreams, "80"))
+	sat.Behavior.Saturation = &v1alpha1.SaturationRule{UtilizationPercent: ptr(int32(120))}
+	for _, c := range []struct {
+		forecast float64
+		want     int32
+	}{{1440, 15}, {1050, 10}} { // 1440/96 = 15 (not 18 at the target); 1050/96 = 11, within tolerance of 10
+		rec := Recommend(Input{Now: t0, Spec: sat, Pods: pods(10, map[string]float64{pull: 78}), Forecast: map[string]float64{pull: c.forecast}}, &History{})
+		if rec.Replicas != c.want {
+			t.Errorf("forecast %g with saturation at 120%%: got %d (%s), want %d", c.forecast, rec.Replicas, rec.Message, c.want)
+		}
 	}
 }
