@@ -422,7 +422,7 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 	if cs.Spec.Replicas != nil {
 		replicas = *cs.Spec.Replicas
 	}
-	r.score.account(now, dt, live, r.disp.Up(), replicas)
+	r.score.account(now, dt, live, r.disp.Up(), replicas, r.disp.Totals().Rejected)
 	return nil
 }
 
@@ -488,17 +488,23 @@ func (r *run) finish() (*Report, error) {
 	}
 	live := r.score.result(r.disp.Totals())
 	var keep []simulate.Result
-	var oracle float64
+	var oracle, atTarget float64
 	for _, res := range sim.Results {
 		if res.Policy == simulate.PolicyOracle {
 			oracle = res.PodHours
 		}
-		if res.Policy == simulate.PolicyReactive || res.Policy == simulate.PolicyHPA || res.Policy == simulate.PolicyOracle {
+		if res.Policy == simulate.PolicyOracleAtTarget {
+			atTarget = res.PodHours
+		}
+		if res.Policy == simulate.PolicyReactive || res.Policy == simulate.PolicyHPA || res.Policy == simulate.PolicyOracleAtTarget || res.Policy == simulate.PolicyOracle {
 			keep = append(keep, res)
 		}
 	}
 	if oracle > 0 {
 		live.OracleRatio = live.PodHours / oracle
+	}
+	if atTarget > 0 {
+		live.TargetRatio = live.PodHours / atTarget
 	}
 	sim.Results = append([]simulate.Result{live}, keep...)
 	r.rep.Report = sim

@@ -16,6 +16,7 @@ type score struct {
 	step     time.Duration
 
 	podSeconds, overloadSeconds, streamSeconds float64
+	rejected                                   int64 // the dispatcher's count at the last tick
 	scaleEvents, peakPods                      int
 	replicas                                   int32
 	series                                     simulate.Series
@@ -72,8 +73,10 @@ func (s *score) audit(now time.Time, gone []removal, up map[string]int, kicks []
 	}
 }
 
-// account adds the time from the previous tick to now.
-func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[string]int, replicas int32) {
+// account adds the time from the previous tick to now. rejected is the dispatcher's
+// running count of refused players: a tick that refused one was overloaded, whatever the
+// capacity said, as in the simulator.
+func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[string]int, replicas int32, rejected int64) {
 	sec := dt.Seconds()
 	capacity, streams := 0, 0
 	s.states = map[string]int{}
@@ -89,9 +92,10 @@ func (s *score) account(now time.Time, dt time.Duration, live []livePod, up map[
 	offered := s.offeredAt(now)
 	s.podSeconds += float64(len(live)) * sec
 	s.streamSeconds += float64(streams) * sec
-	if offered > capacity {
+	if offered > capacity || rejected > s.rejected {
 		s.overloadSeconds += sec
 	}
+	s.rejected = rejected
 	s.peakPods = max(s.peakPods, len(live))
 	if s.replicas != 0 && replicas != s.replicas {
 		s.scaleEvents++

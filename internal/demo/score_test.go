@@ -34,15 +34,22 @@ func TestScoreCountsOfferedSessionsPodTimeAndOverload(t *testing.T) {
 	}
 	live := []livePod{{name: "a", state: "allocated", ready: true}, {name: "b", state: "tombstone", ready: true}}
 	// Two sessions on offer; capacity is a's 1 plus b's 1 player still on it.
-	s.account(t0.Add(10*time.Second), 10*time.Second, live, map[string]int{"a": 1, "b": 1}, 2)
-	s.account(t0.Add(20*time.Second), 10*time.Second, live[:1], map[string]int{"a": 1}, 1)
+	s.account(t0.Add(10*time.Second), 10*time.Second, live, map[string]int{"a": 1, "b": 1}, 2, 0)
+	s.account(t0.Add(20*time.Second), 10*time.Second, live[:1], map[string]int{"a": 1}, 1, 0)
 	r := s.result(players.Counts{Lost: 3})
 	if r.PodHours != 30.0/3600 || r.OverloadSeconds != 0 || r.ScaleEvents != 1 || r.LostStreams != 3 || r.PeakPods != 2 {
 		t.Errorf("result %+v", r)
 	}
-	s.account(t0.Add(10*time.Second), 5*time.Second, live[1:], map[string]int{"b": 0}, 1)
+	s.account(t0.Add(10*time.Second), 5*time.Second, live[1:], map[string]int{"b": 0}, 1, 0)
 	if s.overloadSeconds != 5 {
 		t.Errorf("overload %v: two on offer and no room on a tombstoned pod is overload", s.overloadSeconds)
+	}
+	// A tick that refused a player was overloaded even with room at the end of it; the
+	// next tick, refusing none, is not.
+	s.account(t0.Add(20*time.Second), 5*time.Second, live, map[string]int{"a": 0, "b": 0}, 2, 1)
+	s.account(t0.Add(25*time.Second), 5*time.Second, live, map[string]int{"a": 0, "b": 0}, 2, 1)
+	if s.overloadSeconds != 10 {
+		t.Errorf("overload %v, want 10: the tick with a refusal counts, the one after does not", s.overloadSeconds)
 	}
 }
 
