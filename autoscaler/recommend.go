@@ -117,9 +117,10 @@ func Recommend(in Input, hist *History) Recommendation {
 	}
 	// Full pods refuse what is above their capacity and report only what they carry, so
 	// their metrics under-state demand: grow at the fastest allowed rate from the Ready
-	// serving pods until they are no longer full.
+	// serving pods, by at most growthPercent of them, until they are no longer full.
 	if base, note := saturated(in.Spec, in.Pods, rec.Metrics); base > 0 {
-		if fast := fastestUp(in.Spec, base); fast > raw {
+		growth := ceilReplicas(float64(base) * float64(100+in.Spec.SaturationGrowthPercent()) / 100)
+		if fast := min(fastestUp(in.Spec, base), growth); fast > raw {
 			raw, rec.Saturated = fast, note
 		}
 	}

@@ -57,6 +57,19 @@ func TestRecommendSaturation(t *testing.T) {
 			t.Fatalf("got %d saturated %q; want no growth", rec.Replicas, rec.Saturated)
 		}
 	})
+	t.Run("a small fleet grows by growthPercent, not by the Pods policy's 10", func(t *testing.T) {
+		s := saturatedSpec(120)
+		s.Behavior.ScaleUp.Policies[1].Value = 10 // 2 pods may become 12 in one period
+		for _, c := range []struct {
+			growth *int32
+			want   int32
+		}{{nil, 4}, {ptr(int32(300)), 8}, {ptr(int32(1000)), 12}} {
+			s.Behavior.Saturation.GrowthPercent = c.growth
+			if rec := Recommend(Input{Now: t0, Spec: s, Pods: pods(2, full)}, &History{}); rec.Replicas != c.want {
+				t.Errorf("growthPercent %v: got %d, want %d", c.growth, rec.Replicas, c.want)
+			}
+		}
+	})
 	t.Run("the fastest rate follows selectPolicy", func(t *testing.T) {
 		s := saturatedSpec(120)
 		if got := fastestUp(s, 2); got != 6 {

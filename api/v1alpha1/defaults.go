@@ -9,14 +9,15 @@ import (
 // too, so a policy read from the API server, from a file or built in a test behaves the
 // same. TestMarkerDefaultsMatchGo checks that the generated CRD and these agree.
 const (
-	DefaultMinReplicas            int32 = 1
-	DefaultSyncPeriod                   = 15 * time.Second
-	DefaultDrainTimeout                 = 30 * time.Minute
-	DefaultIdleStreams            int32 = 0
-	DefaultTolerancePercent       int32 = 10
-	DefaultScaleUpWindowSeconds   int32 = 0
-	DefaultScaleDownWindowSeconds int32 = 300
-	DefaultSaturationPercent      int32 = 0
+	DefaultMinReplicas             int32 = 1
+	DefaultSyncPeriod                    = 15 * time.Second
+	DefaultDrainTimeout                  = 30 * time.Minute
+	DefaultIdleStreams             int32 = 0
+	DefaultTolerancePercent        int32 = 10
+	DefaultScaleUpWindowSeconds    int32 = 0
+	DefaultScaleDownWindowSeconds  int32 = 300
+	DefaultSaturationPercent       int32 = 0
+	DefaultSaturationGrowthPercent int32 = 100
 
 	DefaultSelectPolicy   = SelectMax
 	DefaultEvictionAction = EvictNone
@@ -83,6 +84,14 @@ func (s *ScalingPolicySpec) SaturationPercent() int32 {
 		return DefaultSaturationPercent
 	}
 	return *s.Behavior.Saturation.UtilizationPercent
+}
+
+// SaturationGrowthPercent returns behavior.saturation.growthPercent or its default.
+func (s *ScalingPolicySpec) SaturationGrowthPercent() int32 {
+	if s.Behavior == nil || s.Behavior.Saturation == nil || s.Behavior.Saturation.GrowthPercent == nil {
+		return DefaultSaturationGrowthPercent
+	}
+	return *s.Behavior.Saturation.GrowthPercent
 }
 
 // IdleStreams returns tombstone.idleStreams or its default.

@@ -64,6 +64,7 @@ func TestMarkerDefaultsMatchGo(t *testing.T) {
 		".spec.behavior.scaleDown.selectPolicy":        down.Select,
 		".spec.behavior.scaleDown.tolerancePercent":    percent(down.Tolerance),
 		".spec.behavior.saturation.utilizationPercent": none.SaturationPercent(),
+		".spec.behavior.saturation.growthPercent":      none.SaturationGrowthPercent(),
 		".spec.metricsSource":                          object,
 		".spec.metricsSource.maxSampleAge":             none.SampleMaxAge(),
 		// The sources apply these two themselves when the policy leaves them unset.

@@ -189,6 +189,15 @@ type SaturationRule struct {
 	// +kubebuilder:default=0
 	// +optional
 	UtilizationPercent *int32 `json:"utilizationPercent,omitempty"`
+	// growthPercent bounds one saturated decision: the fleet grows by at most this share
+	// of its Ready serving pods (100 doubles it), and never faster than scaleUp's rate
+	// policies allow. A Pods policy meant for small fleets (add 10) would otherwise add
+	// several times a small fleet on every burst. Default 100.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=100
+	// +optional
+	GrowthPercent *int32 `json:"growthPercent,omitempty"`
 }
 
 // EvictionAction is what is done, at the drain timeout, to streams still on a tombstoned pod.
