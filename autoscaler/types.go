@@ -79,6 +79,12 @@ func (p PodSample) serving() bool {
 	return !p.Leaving && (p.Updating || p.State == statemachine.Init || p.State == statemachine.Allocated)
 }
 
+// takesViewers reports whether the pod takes new viewers now: allocated, Ready, and
+// neither being removed nor updated by the workload.
+func (p PodSample) takesViewers() bool {
+	return p.State == statemachine.Allocated && p.Ready && !p.Leaving && !p.Updating
+}
+
 // PodValue is one pod's sample of one metric.
 type PodValue struct {
 	Pod   string
