@@ -294,7 +294,8 @@ func clamp(v, lo, hi int32) int32 {
 // saturated reports whether the Ready serving pods are full on some valid metric: their
 // mean sample at least behavior.saturation.utilizationPercent of its per-pod target. It
 // returns how many Ready serving pods there are (the base to grow from) and what was
-// seen, or 0 when not saturated or the rule is off. Implausible samples are left out.
+// seen, or 0 when not saturated or the rule is off. It needs a valid, plausible sample
+// from every Ready serving pod: missing data never makes the fleet grow faster.
 func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []MetricResult) (int32, string) {
 	threshold := float64(spec.SaturationPercent()) / 100
 	if threshold <= 0 {
@@ -316,7 +317,9 @@ func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []Met
 				sum, n = sum+v, n+1
 			}
 		}
-		if n > 0 && sum/(float64(n)*m.Target) >= threshold {
+		// Every Ready serving pod must have a sample: a pod without one (a new pod a
+		// lagging source has not scraped yet) may be taking the load the others report.
+		if n > 0 && n == len(ready) && sum/(float64(n)*m.Target) >= threshold {
 			return int32(len(ready)), fmt.Sprintf("%s at %.0f%% of its target on %d Ready serving pods", m.Key, 100*sum/(float64(n)*m.Target), n)
 		}
 	}

@@ -70,6 +70,13 @@ func TestRecommendSaturation(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a Ready pod without a sample is not saturation", func(t *testing.T) {
+		ps := pods(10, full)
+		ps[9].Values = nil // a new pod a lagging source has not scraped yet
+		if rec := Recommend(Input{Now: t0, Spec: saturatedSpec(120), Pods: ps}, &History{}); rec.Saturated != "" || rec.Replicas > 13 {
+			t.Fatalf("got %d saturated %q; want the samples' answer, no faster", rec.Replicas, rec.Saturated)
+		}
+	})
 	t.Run("the fastest rate follows selectPolicy", func(t *testing.T) {
 		s := saturatedSpec(120)
 		if got := fastestUp(s, 2); got != 6 {
