@@ -101,16 +101,6 @@ func Recommend(in Input, hist *History) Recommendation {
 		}
 		rec.Message += implausibleNote(rec.Metrics)
 		return rec
-	case raw < current && servingReady(in.Pods) == 0:
-		// No pod takes viewers yet (all starting, or none Ready): every viewer is refused,
-		// so the samples say nothing about demand. A fleet that cannot be seen is not shrunk.
-		rec.Raw = current
-		replicas, reason, msg := Normalize(in.Now, in.Spec, current, current, hist)
-		if reason == ReasonDesiredWithinRange {
-			reason, msg = ReasonMissingMetricsHeld, "no pod serves yet, so the load cannot be seen; scale-in held"
-		}
-		rec.Replicas, rec.Reason, rec.Message = replicas, reason, msg+implausibleNote(rec.Metrics)
-		return rec
 	case (anyInvalid || implausible) && raw < current:
 		// An invalid metric may be the one that is hot, and so may the pod whose exporter
 		// is broken: allow growth, never shrink.
@@ -349,15 +339,4 @@ func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
 		}
 	}
 	return out
-}
-
-// servingReady counts the pods that take viewers now.
-func servingReady(pods []PodSample) int {
-	n := 0
-	for _, p := range pods {
-		if p.takesViewers() {
-			n++
-		}
-	}
-	return n
 }

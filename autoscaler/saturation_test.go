@@ -88,29 +88,3 @@ func TestRecommendSaturation(t *testing.T) {
 		}
 	})
 }
-
-// TestRecommendHoldsAFleetThatDoesNotServeYet: at start-up every pod is starting, so every
-// viewer is refused and the samples read zero; that must not cancel the starting pods.
-func TestRecommendHoldsAFleetThatDoesNotServeYet(t *testing.T) {
-	s := saturatedSpec(0)
-	ps := pods(26, map[string]float64{pull: 0})
-	for i := range ps {
-		ps[i].State, ps[i].Ready = statemachine.Init, false
-	}
-	rec := Recommend(Input{Now: t0, Spec: s, Pods: ps}, &History{})
-	if rec.Replicas != 26 || rec.Reason != ReasonMissingMetricsHeld || !strings.Contains(rec.Message, "no pod serves yet") {
-		t.Fatalf("got %d (%s: %s), want 26 held", rec.Replicas, rec.Reason, rec.Message)
-	}
-	// Once one pod serves, its samples are the load again.
-	ps[0].State, ps[0].Ready = statemachine.Allocated, true
-	if rec := Recommend(Input{Now: t0, Spec: s, Pods: ps}, &History{}); rec.Replicas >= 26 {
-		t.Fatalf("got %d with a serving pod reading 0: want a scale-in", rec.Replicas)
-	}
-	o, err := Decide(Snapshot{Now: t0, Spec: s, Pods: ps[1:], Replicas: 25}, &Memory{started: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(o.Plan.Cancel) != 0 || o.Scale.Write {
-		t.Fatalf("plan %+v scale %+v: starting pods cancelled while none serves", o.Plan, o.Scale)
-	}
-}
