@@ -323,20 +323,6 @@ func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
 	if r.Select == v1alpha1.SelectDisabled || len(r.Policies) == 0 {
 		return base
 	}
-	out := int32(-1)
-	for _, p := range r.Policies {
-		n := base + p.Value
-		if p.Type == v1alpha1.RatePercent {
-			n = ceilReplicas(float64(base) * float64(100+p.Value) / 100)
-		}
-		switch {
-		case out < 0:
-			out = n
-		case r.Select == v1alpha1.SelectMin:
-			out = min(out, n)
-		default:
-			out = max(out, n)
-		}
-	}
-	return out
+	// The rate policies' own arithmetic, with no scale event in any period yet.
+	return scaleUpLimit(time.Time{}, base, r, &History{})
 }

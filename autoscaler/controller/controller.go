@@ -363,6 +363,8 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 	if err := r.Reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, 0, fmt.Errorf("listing pods of CloneSet %s/%s: %w", cs.Namespace, cs.Name, err)
 	}
+	preDelete, _ := drainHook(cs)
+	inPlace := inPlaceHook(cs)
 	var out []*pod
 	inFlight := int32(0)
 	for i := range list.Items {
@@ -370,7 +372,7 @@ func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, 
 		if p.DeletionTimestamp != nil || !ownedBy(p, cs) {
 			continue
 		}
-		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: heldPod(cs, p)}
+		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: heldPod(preDelete, inPlace, p)}
 		q.updating, q.updated = inPlaceStage(p)
 		if q.leaving {
 			inFlight++ // the CloneSet no longer counts it in its replicas

@@ -62,18 +62,17 @@ func leavingPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
 	return false
 }
 
-// heldPod reports whether the CloneSet waits on streamscaler's hook to delete the pod or
-// to update it in place.
-func heldPod(cs *kruisev1alpha1.CloneSet, pod *corev1.Pod) bool {
+// heldPod reports whether the CloneSet waits on streamscaler's hook to delete the pod
+// (preDelete: drainHook's declared) or to update it in place (inPlace: inPlaceHook).
+func heldPod(preDelete, inPlace bool, pod *corev1.Pod) bool {
 	if !hooked(pod) {
 		return false
 	}
 	switch appspub.LifecycleStateType(pod.Labels[appspub.LifecycleStateKey]) {
 	case appspub.LifecycleStatePreparingDelete:
-		declared, _ := drainHook(cs)
-		return declared
+		return preDelete
 	case appspub.LifecycleStatePreparingUpdate:
-		return inPlaceHook(cs)
+		return inPlace
 	}
 	return false
 }
