@@ -32,9 +32,9 @@ type Snapshot struct {
 }
 
 // Memory is what a policy keeps between passes. The controller holds one per policy and
-// the simulator one per run. Losing it (a restart) is safe: the first pass after seeds
-// the stabilization history with the serving count, so no scale-in follows a restart
-// before a whole scale-down window has passed.
+// the simulator one per run. Losing it (a restart) is safe: the first pass after it that
+// can compute a metric seeds the stabilization history with the serving count, so no
+// scale-in follows a restart before a whole scale-down window of readings has passed.
 type Memory struct {
 	// History feeds stabilization windows and rate policies.
 	History History
@@ -119,10 +119,6 @@ func Decide(s Snapshot, mem *Memory) (Outcome, error) {
 	o := Outcome{Now: s.Now, Due: mem.Due(s.Now), Act: !spec.Paused && !spec.DryRun, pending: s.Pending, have: s.PodsToDelete, replicas: s.Replicas, period: spec.Period()}
 	pods := make([]PodSample, len(s.Pods))
 	copy(pods, s.Pods)
-	if !mem.started {
-		mem.History.Recommendations = append(mem.History.Recommendations, Timed{At: s.Now, Replicas: serving(pods, s.Pending)})
-		mem.started = true
-	}
 	if !spec.Predicting() {
 		mem.Forecaster = nil
 	}
@@ -181,6 +177,15 @@ func decide(s Snapshot, pods []PodSample, mem *Memory) (Recommendation, Plan, []
 	in := Input{Now: s.Now, Spec: s.Spec, Pods: pods, Pending: s.Pending, SourceFailures: mem.Failures}
 	if mem.Forecaster != nil {
 		in.Forecast = mem.Forecaster.Forecast()
+	}
+	// After a restart the scale-down window runs from the first pass whose metrics could
+	// be computed, not from the first pass: a start-up can spend longer than a short window
+	// allocating pods and waiting for a source that has not scraped them yet, and that
+	// first reading may still be stale. (Recommend is pure; the throwaway history keeps
+	// this look from counting as a decision.)
+	if !mem.started && s.SourceErr == nil && Recommend(in, &History{}).Active {
+		mem.History.Recommendations = append(mem.History.Recommendations, Timed{At: s.Now, Replicas: serving(pods, s.Pending)})
+		mem.started = true
 	}
 	rec := Recommend(in, &mem.History)
 	if mem.Forecaster != nil && s.SourceErr == nil {

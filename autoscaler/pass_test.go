@@ -146,6 +146,54 @@ func TestDecide(t *testing.T) {
 			t.Errorf("after the window moves %v, want two tombstones", got)
 		}
 	})
+	t.Run("the window after a restart runs from the first pass with metrics, not the first pass", func(t *testing.T) {
+		s := streamSpec()
+		s.Behavior = nil // the default scale-down window, 300s
+		ps := []PodSample{pod("a", A, 1, 1), pod("b", A, 1, 1), pod("c", A, 1, 1)}
+		mem := &Memory{}
+		// The source fails for longer than the window (a Prometheus that has not
+		// scraped the pods yet): the failures hold, and start no window.
+		for _, at := range []time.Duration{0, 200 * time.Second, 400 * time.Second} {
+			o, err := Decide(Snapshot{Now: t0.Add(at), Spec: s, Pods: ps, Replicas: 3, SourceErr: errors.New("no samples")}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Moves) != 0 {
+				t.Fatalf("at +%s moves %v on a failing source", at, moveList(o))
+			}
+			mem.Commit(o)
+		}
+		// Then the source answers without samples of the pods (scraped before they were
+		// up): no metric can be computed, and that starts no window either.
+		blank := []PodSample{pod("a", A, 1, 1), pod("b", A, 1, 1), pod("c", A, 1, 1)}
+		for i := range blank {
+			blank[i].Values = map[string]float64{}
+		}
+		o, err := Decide(Snapshot{Now: t0.Add(420 * time.Second), Spec: s, Pods: blank, Replicas: 3}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 || o.Recommendation == nil || o.Recommendation.Active {
+			t.Fatalf("moves %v, recommendation %+v (due %v): want an inactive hold without samples", moveList(o), o.Recommendation, o.Due)
+		}
+		mem.Commit(o)
+		// The first read says the pods are nearly idle: the window starts now.
+		o, err = Decide(Snapshot{Now: t0.Add(720 * time.Second), Spec: s, Pods: ps, Replicas: 3}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Moves) != 0 {
+			t.Fatalf("moves %v at the first metrics read after a restart", moveList(o))
+		}
+		mem.Commit(o)
+		o, err = Decide(Snapshot{Now: t0.Add(1035 * time.Second), Spec: s, Pods: ps, Replicas: 3}, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := moveList(o); len(got) != 2 {
+			t.Errorf("a window after the first read moves %v, want two tombstones", got)
+		}
+	})
 	t.Run("a failing source holds, counts failures and is due again until committed", func(t *testing.T) {
 		ps := []PodSample{pod("a", A, 0, 0), pod("b", A, 0, 0)}
 		mem := started()

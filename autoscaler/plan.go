@@ -167,6 +167,9 @@ func progress(pods []PodSample, spec *v1alpha1.ScalingPolicySpec, now time.Time,
 			continue
 		}
 		streams, known := p.Streams()
+		if p.State == statemachine.Tombstone && !p.Measured.IsZero() && !p.Measured.After(p.Since) {
+			known = false // read before the tombstone: players may have joined since
+		}
 		in := statemachine.Input{
 			Now: now, Ready: p.Ready, Streams: streams, StreamsKnown: known,
 			IdleStreams: float64(spec.IdleStreams()), DrainTimeout: spec.DrainTimeout(), Renewed: p.Updated && !p.Leaving,

@@ -101,7 +101,15 @@ func TestProgress(t *testing.T) {
 	blind := pod("blind", statemachine.Tombstone, math.NaN(), 1)
 	late := pod("late", statemachine.Tombstone, 4, 1)
 	late.Since = now.Add(-10 * time.Minute)
-	steps, err := Progress([]PodSample{notReady, ready, drained, draining, blind, late, pod("busy", statemachine.Allocated, 50, 1)}, s, now)
+	// A lagging source: idle readings taken before the tombstone (players may have joined
+	// after them) drain nothing, one taken after drains; the timeout applies either way.
+	stale := pod("stale", statemachine.Tombstone, 0, 0)
+	stale.Measured = stale.Since
+	scraped := pod("scraped", statemachine.Tombstone, 0, 0)
+	scraped.Measured = scraped.Since.Add(time.Second)
+	staleLate := pod("staleLate", statemachine.Tombstone, 0, 0)
+	staleLate.Since, staleLate.Measured = late.Since, late.Since.Add(-time.Second)
+	steps, err := Progress([]PodSample{notReady, ready, drained, draining, blind, late, stale, scraped, staleLate, pod("busy", statemachine.Allocated, 50, 1)}, s, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +117,8 @@ func TestProgress(t *testing.T) {
 	for _, st := range steps {
 		got[st.Pod] = st
 	}
-	want := map[string]statemachine.Event{"ready": statemachine.EventReady, "drained": statemachine.EventDrained, "late": statemachine.EventDrainTimeout}
+	want := map[string]statemachine.Event{"ready": statemachine.EventReady, "drained": statemachine.EventDrained, "late": statemachine.EventDrainTimeout,
+		"scraped": statemachine.EventDrained, "staleLate": statemachine.EventDrainTimeout}
 	if len(got) != len(want) {
 		t.Fatalf("steps %+v, want exactly %v", steps, want)
 	}

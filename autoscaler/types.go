@@ -41,6 +41,10 @@ type PodSample struct {
 	// Updated is set once the workload has restarted the pod's containers in place: a
 	// drained (deletable) pod is renewed, back to init, and serves again once Ready.
 	Updated bool
+	// Measured is when the pod's readings were taken, for a source that can lag the pods
+	// (a scraped store); zero means a live read. A tombstoned pod is judged drained only on
+	// a reading taken after it was tombstoned: an older one may predate its last players.
+	Measured time.Time
 }
 
 // Value returns a metric's sample and whether it is valid.

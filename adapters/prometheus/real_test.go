@@ -77,6 +77,25 @@ func TestRealPrometheus(t *testing.T) {
 	}
 	t.Logf("read %v", got)
 
+	// The same read dated: each live pod by its target's last scrape (the server scrapes
+	// every second), the absent pod, never scraped, by the oldest a sample may be.
+	asked := time.Now()
+	_, _, measured, err := src.MeasuredSamples(ctx, policyFor("live", promURL), podsNamed(askedLive()...), allKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	for _, p := range livePods {
+		at := measured[p.name]
+		if at.Before(asked.Add(-3*time.Second)) || at.After(answered) {
+			t.Errorf("%s measured at %s: want its last scrape, within 3s before the read at %s", p.name, at.Format(time.StampMilli), asked.Format(time.StampMilli))
+		}
+	}
+	oldest := policyFor("live", promURL).Spec.SampleMaxAge()
+	if at := measured[absentPod]; at.After(answered.Add(-oldest)) || at.Before(asked.Add(-oldest)) {
+		t.Errorf("%s (never scraped) measured at %s: want the read time less maxSampleAge (%s)", absentPod, at.Format(time.StampMilli), oldest)
+	}
+
 	bench, _, err := src.Samples(ctx, policyFor("bench", promURL), podsNamed(namesOf(benchPods())...), benchKeys)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sync"
@@ -155,20 +156,49 @@ func checkAddress(address string) error {
 // negative, above its per-pod ceiling, of a pod not asked for, without the pod label or
 // ambiguous (two values for one pod) is left out, never read as zero.
 func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, error) {
+	out, missing, _, err := s.read(ctx, policy, pods, keys, false)
+	return out, missing, err
+}
+
+// MeasuredSamples is Samples plus, per asked pod, when its readings were taken: the
+// last scrape of the pod's targets (min by pod of timestamp(up)), since a scraped value
+// can be a scrape interval older than the pod. A pod without an up series, or every pod
+// when that query fails, gets the oldest time a kept sample may have (now minus the
+// policy's maxSampleAge): the decision then waits for a later reading before it calls a
+// tombstoned pod drained, rather than trust one that may predate its last players.
+func (s *Source) MeasuredSamples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, map[string]time.Time, error) {
+	return s.read(ctx, policy, pods, keys, true)
+}
+
+// MeasuredQuery is the query of when each pod was last scraped: up carries the target
+// labels, which the usual relabelling (and the Prometheus Operator) give namespace and pod.
+const MeasuredQuery = `min by ($podLabel) (timestamp(up{` + selector + `}))`
+
+// measuredKey names the measured query in errors and logs; it is not a metric key.
+const measuredKey = "measured"
+
+func (s *Source) read(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string, measure bool) (map[string]map[string]float64, map[string][]v1alpha1.SampleProblem, map[string]time.Time, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("metricsSource", "prometheus")
 	now := s.now()
 	names := podNames(pods)
 	keys = unique(keys)
 	maxAge := policy.Spec.SampleMaxAge()
+	var measured map[string]time.Time
+	if measure {
+		measured = make(map[string]time.Time, len(names))
+		for _, n := range names {
+			measured[n] = now.Add(-maxAge)
+		}
+	}
 	if len(names) == 0 || len(keys) == 0 {
 		out, _ := samples.Collect(nil, names, now, maxAge, s.ceilings)
-		return out, nil, nil
+		return out, nil, measured, nil
 	}
 
 	// 1. Where to ask and how to pick out the pod; then the query of every key.
 	conn, err := s.connect(ctx, policy)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	templates := make([]string, len(keys))
 	var missing []error
@@ -180,7 +210,7 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		templates[i] = q
 	}
 	if err := errors.Join(missing...); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	address, podLabel := conn.address, conn.podLabel
 	q := &querier{api: conn.api, timeout: s.timeout, podLabel: model.LabelName(podLabel), at: now, log: log}
@@ -188,11 +218,30 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	// 3. Every key at once; any failure fails the read.
 	vars := templateVars{namespace: policy.Namespace, pods: names, podLabel: podLabel, window: s.window}.replacer()
 	results := make([]keyResult, len(keys))
+	var scraped keyResult
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Go(func() { results[i] = q.query(ctx, k, vars.Replace(templates[i])) })
 	}
+	if measure {
+		wg.Go(func() { scraped = q.query(ctx, measuredKey, vars.Replace(MeasuredQuery)) })
+	}
 	wg.Wait()
+	if measure {
+		if scraped.err != nil {
+			log.Info("Could not tell when the pods were scraped: drains wait for readings maxSampleAge younger than their tombstone", "err", scraped.err.Error())
+		}
+		for _, sm := range scraped.samples {
+			if _, asked := measured[sm.Pod]; !asked || sm.Problem != "" || math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
+				continue
+			}
+			at := time.Unix(0, int64(sm.Value*1e9))
+			if at.After(now) {
+				at = now // clocks a little apart must not date a reading after now
+			}
+			measured[sm.Pod] = at
+		}
+	}
 	var raw []samples.Sample
 	var errs []error
 	noPodLabel := 0
@@ -205,7 +254,7 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 		noPodLabel += r.noPodLabel
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	// 4. The shared hygiene: stale, not finite, negative, implausible, ambiguous and unknown pods are left out.
@@ -213,7 +262,7 @@ func (s *Source) Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, po
 	log.V(1).Info("Read prometheus samples", append([]any{"address", address, "keys", keys, "pods", len(names),
 		"samples", len(raw) - dropped.Total(), "noPodLabel", noPodLabel}, dropped.KeysAndValues()...)...)
 	dropped.LogImplausible(log.WithValues("address", address))
-	return out, dropped.Pods, nil
+	return out, dropped.Pods, measured, nil
 }
 
 // connection is a policy's view of the query API.

@@ -128,6 +128,7 @@ type pass struct {
 	pending    int32  // pods the CloneSet is still to create; negative: its surge (listPods)
 	mem        *policyMemory
 	values     map[string]map[string]float64       // samples, read when a decision is due
+	measured   map[string]time.Time                // when each pod's samples were taken, from a MeasuredSource
 	missing    map[string][]v1alpha1.SampleProblem // why the source left pods without samples
 	metricsErr error
 }
@@ -140,7 +141,7 @@ func (p *pass) fail(stage string, err error) error {
 // snapshot is the pass's view for the decision core.
 func (p *pass) snapshot() autoscaler.Snapshot {
 	return autoscaler.Snapshot{
-		Now: p.now, Spec: &p.policy.Spec, Pods: samples(p.pods, p.values), Pending: p.pending,
+		Now: p.now, Spec: &p.policy.Spec, Pods: samples(p.pods, p.values, p.measured), Pending: p.pending,
 		Replicas: ptrValue(p.cs.Spec.Replicas), PodsToDelete: p.cs.Spec.ScaleStrategy.PodsToDelete, SourceErr: p.metricsErr,
 	}
 }
@@ -340,7 +341,17 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 	if src == nil {
 		p.metricsErr = fmt.Errorf("metrics source %q is not configured in this controller", typ)
 	} else {
-		values, missing, err := src.Samples(ctx, p.policy, podObjects(p.pods), append(metricKeysFor(spec), metricKeys...))
+		var (
+			values  map[string]map[string]float64
+			missing map[string][]v1alpha1.SampleProblem
+			err     error
+		)
+		keys := append(metricKeysFor(spec), metricKeys...)
+		if ms, ok := src.(MeasuredSource); ok {
+			values, missing, p.measured, err = ms.MeasuredSamples(ctx, p.policy, podObjects(p.pods), keys)
+		} else {
+			values, missing, err = src.Samples(ctx, p.policy, podObjects(p.pods), keys)
+		}
 		p.missing = missing // said even when every pod failed
 		if err == nil {
 			p.values = values
@@ -475,7 +486,7 @@ func (r *Reconciler) event(obj runtime.Object, typ, reason, action, note string,
 }
 
 // samples turns pods and metric values into the decision core's view.
-func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.PodSample {
+func samples(pods []*pod, values map[string]map[string]float64, measured map[string]time.Time) []autoscaler.PodSample {
 	out := make([]autoscaler.PodSample, 0, len(pods))
 	for _, p := range pods {
 		v := map[string]float64{}
@@ -485,7 +496,7 @@ func samples(pods []*pod, values map[string]map[string]float64) []autoscaler.Pod
 		out = append(out, autoscaler.PodSample{
 			Name: p.obj.Name, State: p.stored.state, Since: p.stored.since, Ready: PodReady(p.obj),
 			Created: p.obj.CreationTimestamp.Time, Values: v, Leaving: p.leaving, Held: p.held,
-			Updating: p.updating, Updated: p.updated,
+			Updating: p.updating, Updated: p.updated, Measured: measured[p.obj.Name],
 		})
 	}
 	return out

@@ -20,6 +20,15 @@ type MetricsSource interface {
 	Samples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (values map[string]map[string]float64, missing map[string][]v1alpha1.SampleProblem, err error)
 }
 
+// MeasuredSource is a MetricsSource whose readings can be older than the pods (a scraped
+// store such as Prometheus): it also says when each pod's readings were taken, so that a
+// tombstoned pod is not judged drained on a reading from before its last players joined.
+// A source that reads the pods live need not implement it.
+type MeasuredSource interface {
+	MetricsSource
+	MeasuredSamples(ctx context.Context, policy *v1alpha1.ScalingPolicy, pods []*corev1.Pod, keys []string) (values map[string]map[string]float64, missing map[string][]v1alpha1.SampleProblem, measured map[string]time.Time, err error)
+}
+
 // ScaleTarget reads and resizes the CloneSet.
 type ScaleTarget interface {
 	// Get returns the CloneSet; a missing one matches apierrors.IsNotFound.

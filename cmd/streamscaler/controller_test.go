@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamscaler/streamscaler/adapters/samples"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/autoscaler/controller"
 )
 
 func defaultControllerFlags() controllerFlags {
@@ -27,6 +28,9 @@ func TestControllerWiringBuildsEverySourceAndEvictor(t *testing.T) {
 	}
 	if histories[v1alpha1.SourcePrometheus] == nil {
 		t.Error("the Prometheus source should also rebuild history")
+	}
+	if _, ok := sources[v1alpha1.SourcePrometheus].(controller.MeasuredSource); !ok {
+		t.Error("the Prometheus source lags the pods: it must date its readings (controller.MeasuredSource)")
 	}
 	for _, typ := range []v1alpha1.MetricsSourceType{v1alpha1.SourceAnnotations, v1alpha1.SourcePrometheus, v1alpha1.SourceSRS, v1alpha1.SourceMetricsAPI} {
 		if sources[typ] == nil {

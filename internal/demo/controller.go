@@ -67,7 +67,7 @@ func (c *controllerProcess) start() error {
 	args = append(args, "--metrics-source", c.source, "--external-metrics-port", "0",
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(c.metricsPort),
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(c.probePort),
-		"--srs-timeout", "1s", "--log-development")
+		"--srs-timeout", "1s", "--log-development", "--v", "1")
 	c.cmd = exec.Command(c.binary, append(args, c.extra...)...)
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	if err := c.cmd.Start(); err != nil {
