@@ -32,6 +32,14 @@ type loadHistory struct {
 	absErr   float64           // decayed sums for the forecast error
 	absAct   float64
 	lastPred float64
+	// curve is the learned course of past scheduled events (eventCurve), for the history
+	// ending at curveFor.end.
+	curve    []float64
+	curveFor struct {
+		end    time.Time
+		events int
+		lead   time.Duration
+	}
 }
 
 // NewLoadForecaster configures history from the policy's prediction block; step is the

@@ -177,6 +177,12 @@ func decide(s Snapshot, pods []PodSample, mem *Memory) (Recommendation, Plan, []
 	in := Input{Now: s.Now, Spec: s.Spec, Pods: pods, Pending: s.Pending, SourceFailures: mem.Failures}
 	if mem.Forecaster != nil {
 		in.Forecast = mem.Forecaster.Forecast()
+		ev := mem.Forecaster.EventLoad(s.Now, s.Spec)
+		for k, v := range ev.Load {
+			if v > in.Forecast[k] {
+				in.Forecast[k], in.Event = v, ev.Event
+			}
+		}
 	}
 	// After a restart the scale-down window runs from the first pass whose metrics could
 	// be computed, not from the first pass: a start-up can spend longer than a short window

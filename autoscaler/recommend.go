@@ -27,6 +27,8 @@ type Input struct {
 	// Forecast is, per metric key, the forecast total load to be ready for: the upper
 	// band's maximum over the horizon, margin included. It can only raise the answer.
 	Forecast map[string]float64
+	// Event names the scheduled event that raised the forecast, if one did.
+	Event string
 }
 
 // Recommendation is the outcome of one decision.
@@ -144,13 +146,24 @@ func Recommend(in Input, hist *History) Recommendation {
 		predicted = max(predicted, m.ForecastDesired)
 	}
 	rec.Predicted = predicted
-	if predicted > raw && float64(predicted) > float64(current)*(1+in.Spec.Rules(v1alpha1.Up).Tolerance) {
-		raw = predicted
+	if predicted > raw {
+		if float64(predicted) > float64(current)*(1+in.Spec.Rules(v1alpha1.Up).Tolerance) {
+			raw = predicted
+		} else {
+			// Within the tolerance the forecast moves nothing up, but it keeps the pods it
+			// asked for: without this hold, the fleet it grew would shrink back to the
+			// metrics' answer and grow again at the next bucket.
+			raw = max(raw, min(predicted, current))
+		}
 	}
 	rec.Raw = raw
 	rec.Replicas, rec.Reason, rec.Message = Normalize(in.Now, in.Spec, current, raw, hist)
 	if predicted > 0 && raw == predicted && rec.Replicas > current {
-		rec.Message = fmt.Sprintf("forecast asks for %d serving pods ahead of the load; %s", predicted, rec.Message)
+		why := "forecast"
+		if in.Event != "" {
+			why = fmt.Sprintf("forecast (scheduled event %q)", in.Event)
+		}
+		rec.Message = fmt.Sprintf("%s asks for %d serving pods ahead of the load; %s", why, predicted, rec.Message)
 	} else if rec.Saturated != "" && rec.Replicas > current {
 		rec.Message = fmt.Sprintf("serving pods saturated (%s): growing at the fastest allowed rate, to %d; %s", rec.Saturated, raw, rec.Message)
 	}

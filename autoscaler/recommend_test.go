@@ -235,6 +235,8 @@ func TestRecommendWithAForecast(t *testing.T) {
 		{"a forecast on a metric the policy does not use is ignored", 100, map[string]float64{"cpu": 1e6}, 10},
 		{"a NaN forecast is ignored", 100, map[string]float64{pull: math.NaN()}, 10},
 		{"a forecast within the scale-up tolerance does not move the fleet", 100, map[string]float64{pull: 1100}, 10},
+		{"a forecast within the tolerance keeps the pods it asked for", 60, map[string]float64{pull: 1050}, 10},
+		{"a forecast below the fleet holds only what it asks for", 30, map[string]float64{pull: 750}, 8},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

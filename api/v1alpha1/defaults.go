@@ -168,6 +168,7 @@ func (m MetricSpec) TargetValue() float64 {
 // Defaults of the metrics source and fallback.
 const (
 	DefaultMaxSampleAge       = 2 * time.Minute
+	DefaultEventLead          = 15 * time.Minute
 	DefaultFailureThreshold   = int32(3)
 	DefaultPrometheusPodLabel = "pod"
 	DefaultSRSPort            = int32(1985)
@@ -238,6 +239,14 @@ func (s *ScalingPolicySpec) PredictionSeason() (time.Duration, bool) {
 		return 0, false
 	}
 	return s.Prediction.Season.Duration, true
+}
+
+// EventLead returns prediction.eventLead or its default.
+func (s *ScalingPolicySpec) EventLead() time.Duration {
+	if s.Prediction == nil || s.Prediction.EventLead == nil {
+		return DefaultEventLead
+	}
+	return s.Prediction.EventLead.Duration
 }
 
 // Margin returns prediction.marginPercent as a fraction.

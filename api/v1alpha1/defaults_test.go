@@ -74,6 +74,7 @@ func TestMarkerDefaultsMatchGo(t *testing.T) {
 		".spec.fallback.failureThreshold":         none.FailureThreshold(),
 		".spec.fallback.action":                   v1alpha1.DefaultFallbackAction,
 		".spec.prediction.horizon":                none.PredictionHorizon(),
+		".spec.prediction.eventLead":              none.EventLead(),
 		".spec.prediction.history":                none.PredictionHistory(),
 		".spec.prediction.marginPercent":          percent(none.Margin()),
 		// The only supported target; there is no Go default, the schema's enum allows nothing else.

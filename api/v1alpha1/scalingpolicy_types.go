@@ -376,6 +376,45 @@ type PredictionSpec struct {
 	// +kubebuilder:validation:Maximum=200
 	// +optional
 	MarginPercent *int32 `json:"marginPercent,omitempty"`
+	// events are known times of large audiences (a match, a show, a launch). From
+	// eventLead before each start until its end the forecast is at least the load before the
+	// event times its lift: liftPercent when given, else the lift past events had at the
+	// same point of their course (learned from the load history), a horizon ahead. An event
+	// with neither changes nothing until one has been seen.
+	// +kubebuilder:validation:MaxItems=1000
+	// +listType=atomic
+	// +optional
+	Events []ScheduledEvent `json:"events,omitempty"`
+	// eventLead is how long before an event's start the fleet gets ready for it (viewers
+	// arrive before kickoff); default 15m, between 1m and 2h.
+	// +kubebuilder:default="15m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1m') && duration(self) <= duration('2h')`,message="must be a duration between 1m and 2h, such as 15m"
+	// +optional
+	EventLead *metav1.Duration `json:"eventLead,omitempty"`
+}
+
+// ScheduledEvent is one known event: when it starts, how long it lasts and, optionally,
+// how much it lifts the load.
+type ScheduledEvent struct {
+	// name says what it is, for status and logs.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name"`
+	// start is when it begins (RFC 3339, such as 1998-07-12T19:00:00Z).
+	Start metav1.Time `json:"start"`
+	// duration is how long it lasts, between 1m and 24h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1m') && duration(self) <= duration('24h')`,message="must be a duration between 1m and 24h, such as 2h"
+	Duration metav1.Duration `json:"duration"`
+	// liftPercent is the expected peak load as a percentage of the load before the event
+	// (300: three times it). Unset: learned from past events.
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=100000
+	// +optional
+	LiftPercent *int32 `json:"liftPercent,omitempty"`
 }
 
 // ScalingPolicySpec says which CloneSet to scale and how.

@@ -20,7 +20,13 @@ import (
 // restart does not lose what was learned.
 func (r *Reconciler) ensureForecaster(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet, mem *policyMemory, now time.Time) {
 	log := logf.FromContext(ctx)
-	settings, _ := json.Marshal(policy.Spec.Prediction) // by value: pointers differ on every read
+	// By value: pointers differ on every read. The schedule of events is read at every
+	// pass and needs no new forecaster: editing it keeps what was learned.
+	model := policy.Spec.Prediction.DeepCopy()
+	if model != nil {
+		model.Events, model.EventLead = nil, nil
+	}
+	settings, _ := json.Marshal(model)
 	key := fmt.Sprintf("%s %v", settings, metricKeysFor(&policy.Spec))
 	if mem.Forecaster != nil && mem.forecastFor == key {
 		return

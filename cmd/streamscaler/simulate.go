@@ -9,16 +9,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/streamscaler/streamscaler/adapters/events"
 	"github.com/streamscaler/streamscaler/adapters/plot"
 	"github.com/streamscaler/streamscaler/adapters/policyfile"
 	"github.com/streamscaler/streamscaler/adapters/trace"
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
 )
 
 type simulateFlags struct {
-	trace, column, timeColumn, policy, format, plotPath, from, to string
-	peakStreams                                                   float64
-	seed                                                          uint64
+	trace, column, timeColumn, policy, format, plotPath, from, to, events string
+	peakStreams                                                           float64
+	seed                                                                  uint64
 }
 
 func newSimulateCommand() *cobra.Command {
@@ -43,6 +45,7 @@ same stream arrivals, and reports pod-hours, overload, rejected, evicted and los
 	f.StringVar(&fl.plotPath, "plot", "", "also draw demand, capacity and pods per policy to this PNG file")
 	f.StringVar(&fl.from, "from", "", "replay from this time (RFC3339), default the trace's start")
 	f.StringVar(&fl.to, "to", "", "replay until this time (RFC3339, exclusive), default the trace's end")
+	f.StringVar(&fl.events, "events", "", "CSV schedule of known events (start, duration, name[, liftPercent]) to put in the policy's prediction.events")
 	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
 	_ = cmd.MarkFlagRequired("trace")
@@ -79,6 +82,16 @@ func loadReplay(fl simulateFlags, changed func(string) bool) (*replay, error) {
 	pf, err := policyfile.Load(fl.policy)
 	if err != nil {
 		return nil, err
+	}
+	if fl.events != "" {
+		evs, err := events.Load(fl.events)
+		if err != nil {
+			return nil, fmt.Errorf("--events: %w", err)
+		}
+		if pf.Policy.Spec.Prediction == nil {
+			pf.Policy.Spec.Prediction = &v1alpha1.PredictionSpec{}
+		}
+		pf.Policy.Spec.Prediction.Events = evs
 	}
 	var prof simulate.Profile
 	if raw, ok := pf.Others["SimulationProfile"]; ok {

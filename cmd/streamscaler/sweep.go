@@ -31,6 +31,9 @@ type sweepTrace struct {
 	Column string `json:"column"`
 	From   string `json:"from,omitempty"`
 	To     string `json:"to,omitempty"`
+	// Events is a CSV schedule of known events (relative to the manifest) for the
+	// policy's prediction.events.
+	Events string `json:"events,omitempty"`
 }
 
 // Trace kinds: a daily cycle, a tournament (daily cycle with match-day surges), or news
@@ -119,6 +122,9 @@ func loadManifest(path string) (*sweepManifest, error) {
 		if !filepath.IsAbs(t.File) {
 			m.Traces[i].File = filepath.Join(filepath.Dir(path), t.File)
 		}
+		if t.Events != "" && !filepath.IsAbs(t.Events) {
+			m.Traces[i].Events = filepath.Join(filepath.Dir(path), t.Events)
+		}
 	}
 	return &m, nil
 }
@@ -148,7 +154,7 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 	for _, t := range m.Traces {
 		var reps []*simulate.Report
 		for _, seed := range seeds {
-			sf := simulateFlags{trace: t.File, column: t.Column, from: t.From, to: t.To, policy: fl.policy, seed: seed}
+			sf := simulateFlags{trace: t.File, column: t.Column, from: t.From, to: t.To, policy: fl.policy, seed: seed, events: t.Events}
 			rp, err := loadReplay(sf, func(name string) bool { return name == "seed" })
 			if err != nil {
 				return fmt.Errorf("trace %s: %w", t.Name, err)

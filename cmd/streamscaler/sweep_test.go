@@ -69,6 +69,11 @@ func TestSweepRejectsBadManifests(t *testing.T) {
 			}
 		})
 	}
+	writeFile(t, dir, "events.csv", "start,duration,name\n1998-06-30T19:00:00Z,30s,Argentina v England\n")
+	m := writeFile(t, dir, "events.yaml", "traces:\n  - {name: a, kind: daily, file: x.csv, events: events.csv}\n")
+	if _, err := execute(t, newSweepCommand(), "--manifest", m, "--policy", "../../testdata/policies/srs-edge.yaml"); err == nil || !strings.Contains(err.Error(), `events.csv line 2: duration "30s"`) {
+		t.Fatalf("a bad events file: err %v, want it named with the line", err)
+	}
 	if _, err := execute(t, newSweepCommand(), "--seeds", "1,0"); err == nil || !strings.Contains(err.Error(), "--seeds") {
 		t.Fatalf("seed 0: err %v", err)
 	}

@@ -1,0 +1,79 @@
+package autoscaler
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+)
+
+// TestEventLoad: a scheduled event raises the forecast from its lead until its end, by its
+// own lift or by the course past events took, read a horizon ahead.
+func TestEventLoad(t *testing.T) {
+	day := 24 * time.Hour
+	start := func(d int) time.Time { return t0.Add(time.Duration(d)*day + 10*time.Hour) }
+	event := func(name string, d int, lift *int32) v1alpha1.ScheduledEvent {
+		return v1alpha1.ScheduledEvent{Name: name, Start: metav1.NewTime(start(d)), Duration: metav1.Duration{Duration: 2 * time.Hour}, LiftPercent: lift}
+	}
+	spec := &v1alpha1.ScalingPolicySpec{Prediction: &v1alpha1.PredictionSpec{
+		Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute},
+		Events: []v1alpha1.ScheduledEvent{event("day 0", 0, nil), event("day 1", 1, nil), event("day 2", 2, nil), event("day 2 late", 2, ptr(int32(250)))},
+	}}
+	spec.Prediction.Events[3].Start = metav1.NewTime(start(2).Add(6 * time.Hour))
+	// The load: 100, rising to 200 over the 15 min before each past event, 300 during it.
+	load := func(at time.Time) float64 {
+		for d := range 2 {
+			s := start(d)
+			switch {
+			case !at.Before(s.Add(-15*time.Minute)) && at.Before(s):
+				return 200 - 100*float64(s.Sub(at))/float64(15*time.Minute)
+			case !at.Before(s) && at.Before(s.Add(2*time.Hour)):
+				return 300
+			}
+		}
+		return 100
+	}
+	f, err := NewLoadForecaster(spec, time.Minute, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observed := t0
+	at := func(now time.Time) EventLoad {
+		for ; !observed.After(now); observed = observed.Add(time.Minute) {
+			f.Observe(observed, map[string]float64{"pullStreams": load(observed)})
+		}
+		return f.EventLoad(now, spec)
+	}
+	cases := []struct {
+		name  string
+		now   time.Time
+		want  float64 // 0: nothing
+		event string
+	}{
+		{"before the first event's lead nothing is known", start(0).Add(-16 * time.Minute), 0, ""},
+		{"the first event has no past to learn from", start(0), 0, ""},
+		{"between events nothing", start(1).Add(-16 * time.Minute), 0, ""},
+		// At the lead the ramp 5 min ahead: (100 + 100*5/15)/100 of the load before.
+		{"the lead opens: the ramp a horizon ahead", start(1).Add(-15 * time.Minute), 100 + 100*5.0/15, "day 1"},
+		{"at the start: the event's level", start(1), 300, "day 1"},
+		{"after the end nothing", start(1).Add(2 * time.Hour), 0, ""},
+		{"two past events: the median course", start(2).Add(-5 * time.Minute), 300, "day 2"},
+		{"an event's own lift, from the load before its window", start(2).Add(6*time.Hour - 15*time.Minute), 250, "day 2 late"},
+	}
+	for _, c := range cases {
+		got := at(c.now)
+		v, ok := got.Load["pullStreams"]
+		if c.want == 0 {
+			if ok {
+				t.Errorf("%s: got %v (%q), want nothing", c.name, v, got.Event)
+			}
+			continue
+		}
+		if math.Abs(v-c.want) > 1e-6 || got.Event != c.event {
+			t.Errorf("%s: got %v (%q), want %v (%q)", c.name, v, got.Event, c.want, c.event)
+		}
+	}
+}
