@@ -2,6 +2,7 @@ package autoscaler
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +19,11 @@ func TestEventLoad(t *testing.T) {
 	event := func(name string, d int, lift *int32) v1alpha1.ScheduledEvent {
 		return v1alpha1.ScheduledEvent{Name: name, Start: metav1.NewTime(start(d)), Duration: metav1.Duration{Duration: 2 * time.Hour}, LiftPercent: lift}
 	}
-	spec := &v1alpha1.ScalingPolicySpec{Prediction: &v1alpha1.PredictionSpec{
+	spec := spec(1, 100, valueMetric(v1alpha1.MetricPullStreams, "100"))
+	spec.Prediction = &v1alpha1.PredictionSpec{
 		Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute},
 		Events: []v1alpha1.ScheduledEvent{event("day 0", 0, nil), event("day 1", 1, nil), event("day 2", 2, nil), event("day 2 late", 2, ptr(int32(250)))},
-	}}
+	}
 	spec.Prediction.Events[3].Start = metav1.NewTime(start(2).Add(6 * time.Hour))
 	// The load: 100, rising to 200 over the 15 min before each past event, 300 during it.
 	load := func(at time.Time) float64 {
@@ -75,5 +77,18 @@ func TestEventLoad(t *testing.T) {
 		if math.Abs(v-c.want) > 1e-6 || got.Event != c.event {
 			t.Errorf("%s: got %v (%q), want %v (%q)", c.name, v, got.Event, c.want, c.event)
 		}
+	}
+
+	// The decision pass sizes the fleet for it ahead of the load, and says why: the pods
+	// carry the load before the window (100 streams on 2 pods), the event asks for 300.
+	now := start(2).Add(6*time.Hour - 10*time.Minute)
+	at(now)
+	mem := &Memory{Forecaster: f, started: true}
+	o, err := Decide(Snapshot{Now: now, Spec: spec, Pods: pods(2, map[string]float64{pull: 50}), Replicas: 2}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := o.Recommendation; rec == nil || rec.Replicas != 3 || !strings.Contains(rec.Message, `scheduled event "day 2 late"`) {
+		t.Errorf("recommendation %+v: want 3 pods for the event, named in the message", rec)
 	}
 }
