@@ -294,14 +294,17 @@ func clamp(v, lo, hi int32) int32 {
 	return max(lo, min(v, hi))
 }
 
-// saturated reports whether the Ready serving pods are full on some valid metric: their
-// mean sample at least behavior.saturation.utilizationPercent of its per-pod target. It
-// returns how many Ready serving pods there are (the base to grow from) and what was
-// seen, or 0 when not saturated or the rule is off. It needs a valid, plausible sample
-// from every Ready serving pod: missing data never makes the fleet grow faster.
+// saturated reports whether the Ready serving pods are full: together they refuse at
+// least behavior.saturation.refusedStreamsPerSecond new streams, or on some valid metric
+// their mean sample is at least behavior.saturation.utilizationPercent of its per-pod
+// target. It returns how many Ready serving pods there are (the base to grow from) and
+// what was seen, or 0 when not saturated or the rule is off. The utilization test needs
+// a valid, plausible sample from every Ready serving pod: missing data never makes the
+// fleet grow faster.
 func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []MetricResult) (int32, string) {
 	threshold := float64(spec.SaturationPercent()) / 100
-	if threshold <= 0 {
+	refusedAt := spec.RefusedThreshold()
+	if threshold <= 0 && !(refusedAt > 0) {
 		return 0, ""
 	}
 	var ready []PodSample
@@ -309,6 +312,22 @@ func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []Met
 		if p.takesViewers() {
 			ready = append(ready, p)
 		}
+	}
+	// Refusals are demand the pods turned away: whichever pods report them, the fleet
+	// is short. A pod without the reading counts as refusing nothing.
+	if refusedAt > 0 && len(ready) > 0 {
+		refused, n := 0.0, 0
+		for _, p := range ready {
+			if v, ok := p.Value(v1alpha1.KeyRefusedStreams); ok {
+				refused, n = refused+v, n+1
+			}
+		}
+		if refused >= refusedAt {
+			return int32(len(ready)), fmt.Sprintf("%s: %.3g new streams/s refused by %d Ready serving pods", v1alpha1.KeyRefusedStreams, refused, n)
+		}
+	}
+	if threshold <= 0 {
+		return 0, ""
 	}
 	for _, m := range metrics {
 		if !m.Valid || !(m.Target > 0) {

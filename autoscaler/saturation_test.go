@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/statemachine"
 )
@@ -41,6 +43,27 @@ func TestRecommendSaturation(t *testing.T) {
 		rec := Recommend(Input{Now: t0, Spec: saturatedSpec(120), Pods: pods(10, map[string]float64{pull: 95})}, &History{})
 		if rec.Replicas != 12 || rec.Saturated != "" {
 			t.Fatalf("got %d saturated %q; want 12 from 950 streams", rec.Replicas, rec.Saturated)
+		}
+	})
+	t.Run("refusals saturate below the utilization threshold, and with it off", func(t *testing.T) {
+		refusing := func(percent int32, perPod float64) *Recommendation {
+			s := saturatedSpec(percent)
+			q := resource.MustParse("0.5")
+			s.Behavior.Saturation.RefusedStreamsPerSecond = &q
+			ps := pods(10, map[string]float64{pull: 70})
+			for i := range ps[:4] { // four pods refuse; the others have no reading
+				ps[i].Values[v1alpha1.KeyRefusedStreams] = perPod
+			}
+			rec := Recommend(Input{Now: t0, Spec: s, Pods: ps}, &History{})
+			return &rec
+		}
+		for _, percent := range []int32{120, 0} {
+			if rec := refusing(percent, 0.25); rec.Replicas != 20 || !strings.Contains(rec.Saturated, "1 new streams/s refused by 4 Ready serving pods") {
+				t.Errorf("utilizationPercent %d, 1 refusal/s: got %d saturated %q; want 20 (doubled, where 700 streams ask for 9)", percent, rec.Replicas, rec.Saturated)
+			}
+		}
+		if rec := refusing(120, 0.1); rec.Saturated != "" || rec.Replicas != 9 {
+			t.Errorf("0.4 refusals/s under a threshold of 0.5: got %d saturated %q; want 9 from the samples", rec.Replicas, rec.Saturated)
 		}
 	})
 	t.Run("off by default", func(t *testing.T) {

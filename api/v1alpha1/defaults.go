@@ -94,6 +94,14 @@ func (s *ScalingPolicySpec) SaturationGrowthPercent() int32 {
 	return *s.Behavior.Saturation.GrowthPercent
 }
 
+// RefusedThreshold returns behavior.saturation.refusedStreamsPerSecond; 0 is off.
+func (s *ScalingPolicySpec) RefusedThreshold() float64 {
+	if s.Behavior == nil || s.Behavior.Saturation == nil || s.Behavior.Saturation.RefusedStreamsPerSecond == nil {
+		return 0
+	}
+	return s.Behavior.Saturation.RefusedStreamsPerSecond.AsApproximateFloat64()
+}
+
 // IdleStreams returns tombstone.idleStreams or its default.
 func (s *ScalingPolicySpec) IdleStreams() int32 {
 	if s.Tombstone == nil || s.Tombstone.IdleStreams == nil {

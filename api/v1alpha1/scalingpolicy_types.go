@@ -27,6 +27,12 @@ const (
 	MetricCustom MetricType = "custom"
 )
 
+// KeyRefusedStreams is the metric key of the new streams a pod refused, per second
+// (behavior.saturation.refusedStreamsPerSecond). It is not a metric to scale on: no source
+// has a built-in reading of it, so the policy gives one (a Prometheus query of the
+// server's or load balancer's refusals, or an annotation).
+const KeyRefusedStreams = "refusedStreams"
+
 // MetricTypes lists every metric type in a stable order.
 func MetricTypes() []MetricType {
 	return []MetricType{MetricBandwidth, MetricPacketsPerSecond, MetricPushStreams, MetricPullStreams, MetricCPU, MetricMemory, MetricCustom}
@@ -198,6 +204,14 @@ type SaturationRule struct {
 	// +kubebuilder:default=100
 	// +optional
 	GrowthPercent *int32 `json:"growthPercent,omitempty"`
+	// refusedStreamsPerSecond: the Ready serving pods are also saturated when together
+	// they refuse at least this many new streams per second, read as the refusedStreams
+	// metric key, which the metrics source must provide (for Prometheus, a query in
+	// metricsSource.prometheus.queries.refusedStreams). Refusals measure the demand above
+	// capacity where utilizationPercent has to assume where capacity is. Unset is off.
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="must be greater than zero"
+	// +optional
+	RefusedStreamsPerSecond *resource.Quantity `json:"refusedStreamsPerSecond,omitempty"`
 }
 
 // EvictionAction is what is done, at the drain timeout, to streams still on a tombstoned pod.

@@ -347,6 +347,9 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 			err     error
 		)
 		keys := append(metricKeysFor(spec), metricKeys...)
+		if spec.RefusedThreshold() > 0 {
+			keys = append(keys, v1alpha1.KeyRefusedStreams)
+		}
 		if ms, ok := src.(MeasuredSource); ok {
 			values, missing, p.measured, err = ms.MeasuredSamples(ctx, p.policy, podObjects(p.pods), keys)
 		} else {

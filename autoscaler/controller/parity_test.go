@@ -39,7 +39,8 @@ import (
 // did with the same pass. The simulator's scores are then claims about this code.
 func TestParityWithSimulator(t *testing.T) {
 	spec := paritySpec()
-	steps, err := simulate.NewStepper(parityDemand(), spec, simulate.Profile{StartupSeconds: 150, SessionMeanSeconds: 180, Seed: 3})
+	// Pods hold 25 streams, 125% of the target: the rises and the spike are refused.
+	steps, err := simulate.NewStepper(parityDemand(), spec, simulate.Profile{StartupSeconds: 150, SessionMeanSeconds: 180, Seed: 3, PodCapacityStreams: 25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +117,11 @@ func paritySpec() *v1alpha1.ScalingPolicySpec {
 	}
 	return &v1alpha1.ScalingPolicySpec{
 		TargetRef: v1alpha1.TargetRef{Name: "edge"}, MinReplicas: ptr.To(int32(2)), MaxReplicas: 40,
-		Metrics:   []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &target}}},
-		Behavior:  &v1alpha1.Behavior{ScaleUp: rules(0, 8, 15), ScaleDown: rules(30, 1, 15)},
+		Metrics: []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &target}}},
+		Behavior: &v1alpha1.Behavior{ScaleUp: rules(0, 8, 15), ScaleDown: rules(30, 1, 15),
+			// The spike is refused by full pods: the controller must read the refusals
+			// the simulator's dispatcher counts, and grow as the simulator does.
+			Saturation: &v1alpha1.SaturationRule{RefusedStreamsPerSecond: ptr.To(resource.MustParse("0.1"))}},
 		Tombstone: &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: 6 * time.Minute}, IdleStreams: ptr.To(int32(3)), EvictionAction: v1alpha1.EvictNone},
 	}
 }

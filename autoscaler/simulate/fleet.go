@@ -41,7 +41,9 @@ type fleet struct {
 	// stream was overloaded, whatever its capacity said.
 	rejectedBefore int64
 
-	rejected, evicted, lost  int64
+	rejected, evicted, lost int64
+	// rejectedAt is the rejected count at the start of each step (refusals).
+	rejectedAt               []int64
 	podSeconds, overloadSecs float64
 	streamSeconds            float64
 	scaleEvents              int
@@ -156,6 +158,9 @@ func (f *fleet) advance(k int) {
 // settle is the start of step k: streams end and pods become Ready.
 func (f *fleet) settle(k int) {
 	f.rejectedBefore = f.rejected
+	for len(f.rejectedAt) <= k {
+		f.rejectedAt = append(f.rejectedAt, f.rejected)
+	}
 	for f.ends.Len() > 0 && f.w.streams[f.ends.ids[0]].end <= k {
 		f.unplace(int(heap.Pop(&f.ends).(int32)))
 	}

@@ -95,7 +95,38 @@ func startStreamscaler(d Demand, w *workload, spec *v1alpha1.ScalingPolicySpec, 
 // readiness, samples when a decision is due, and the workload's size. Pods are created at
 // once here, so none is pending.
 func (f *fleet) snapshot(now time.Time, spec *v1alpha1.ScalingPolicySpec, due bool) autoscaler.Snapshot {
-	return autoscaler.Snapshot{Now: now, Spec: spec, Pods: f.samples(f.pods, due), Replicas: int32(len(f.pods))}
+	pods := f.samples(f.pods, due)
+	if due {
+		f.refusals(now, spec.Period(), pods)
+	}
+	return autoscaler.Snapshot{Now: now, Spec: spec, Pods: pods, Replicas: int32(len(f.pods))}
+}
+
+// refusals adds to each pod that takes streams the refusedStreams reading a dispatcher
+// would count: the streams refused (no pod had room) over the last sync period, per
+// second, shared among those pods. It reads the fleet's record and changes nothing, so a
+// snapshot can be taken twice.
+func (f *fleet) refusals(now time.Time, period time.Duration, pods []autoscaler.PodSample) {
+	k := int(now.Sub(f.start) / f.step)
+	back := max(1, int((period+f.step-1)/f.step))
+	from := max(0, k-back)
+	refused, secs := int64(0), float64(k-from)*f.step.Seconds()
+	if k < len(f.rejectedAt) && from < k {
+		refused = f.rejectedAt[k] - f.rejectedAt[from]
+	}
+	var taking []int
+	for i, p := range f.pods {
+		if f.eligible(p) {
+			taking = append(taking, i)
+		}
+	}
+	for _, i := range taking {
+		v := 0.0
+		if refused > 0 {
+			v = float64(refused) / float64(len(taking)) / secs
+		}
+		pods[i].Values[v1alpha1.KeyRefusedStreams] = v
+	}
 }
 
 // pass runs the decision pass and carries out its outcome.
