@@ -54,6 +54,10 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Publisher, when set, gets each decision's figures for the external metrics API.
 	Publisher Publisher
+	// Workers is how many policies are reconciled at once (default 1). A policy is never
+	// reconciled by two workers at once; one slow policy (a slow source, an eviction)
+	// holds only its own worker.
+	Workers int
 
 	mu       sync.Mutex
 	policies map[types.NamespacedName]*policyMemory

@@ -100,6 +100,7 @@ func TestController(t *testing.T) {
 		{"scale-in tombstones the least-loaded pod and deletes exactly it once drained", scaleIn},
 		{"load rising during a drain revives the pod and creates none", revive},
 		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
+		{"an eviction that hangs holds only its own policy: another fleet is decided meanwhile", slowEvictor},
 		{"a controller killed mid-drain is replaced and finishes the drain", restartMidDrain},
 		{"a conflicting CloneSet update is retried, not clobbered", conflict},
 		{"a paused policy changes nothing but its status", paused},
@@ -257,7 +258,7 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		DefaultSource: v1alpha1.SourceAnnotations,
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
-		Publisher: &e.published,
+		Publisher: &e.published, Workers: 4, // as the binary runs: races show under -race
 	}
 	if e.history != nil {
 		r.Histories[v1alpha1.SourceAnnotations] = e.history
@@ -669,6 +670,54 @@ func revive(e *env) {
 		now := uids(e.pods())
 		return len(now) == 4 && *e.cs().Spec.Replicas == 4 && fmt.Sprint(now) == fmt.Sprint(uids(before)), fmt.Sprint(now)
 	})
+}
+
+// blockingEvictor holds every eviction until the test ends (or the controller stops),
+// as an SRS server kicking thousands of players 100 ms apart would.
+type blockingEvictor struct {
+	once    sync.Once
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingEvictor) Evict(ctx context.Context, _ *v1alpha1.ScalingPolicy, _ *corev1.Pod, left int) (int, error) {
+	b.once.Do(func() { close(b.started) })
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+	}
+	return left, nil
+}
+
+func slowEvictor(e *env) {
+	ev := &blockingEvictor{started: make(chan struct{}), release: make(chan struct{})}
+	defer close(ev.release)
+	_, victim, _ := drainOne(e, func(s *v1alpha1.ScalingPolicySpec) {
+		s.Tombstone = &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: 2 * time.Second}}
+	}, ev)
+	e.setStreams(victim, 2) // two viewers who never leave: the drain times out
+	select {
+	case <-ev.started:
+	case <-time.After(time.Minute):
+		e.t.Fatalf("the drain timeout's eviction did not start: %s", states(e))
+	}
+	// A second fleet, in another namespace, while the first policy's eviction hangs.
+	other := &env{t: e.t, c: e.c, ns: e.ns + "b"}
+	if err := e.c.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other.ns}}); err != nil {
+		e.t.Fatal(err)
+	}
+	pods := other.cloneSet(12, 3, 9, 1)
+	other.policy(nil)
+	began := time.Now()
+	other.eventually("the other fleet's least-loaded pod is tombstoned while the eviction hangs", func() (bool, string) {
+		return other.state(pods[3].Name) == "tombstone", states(other)
+	})
+	e.t.Logf("the other policy decided %s after its policy was created, with the first policy's eviction held", time.Since(began).Round(10*time.Millisecond))
+	select {
+	case <-ev.release:
+		e.t.Fatal("the eviction was released before the other fleet was decided")
+	default:
+	}
 }
 
 func drainTimeout(e *env) {

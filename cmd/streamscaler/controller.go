@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -50,6 +51,8 @@ type controllerFlags struct {
 	kubeconfig, metricsAddr, probeAddr, leaderNamespace, metricsSource string
 	sampleCeiling                                                      string
 	leaderElect                                                        bool
+	kubeQPS                                                            float64
+	kubeBurst, workers                                                 int
 	zapDevel                                                           bool
 	verbosity                                                          int
 }
@@ -83,6 +86,9 @@ func newControllerCommand() *cobra.Command {
 	f.DurationVar(&fl.hookTimeout, "eviction-hook-timeout", 10*time.Second, "httpHook evictor: time allowed for one call")
 	f.IntVar(&fl.extPort, "external-metrics-port", 6443, "port of the external metrics API (external.metrics.k8s.io), served by the leader; 0 turns it off")
 	f.StringVar(&fl.extCertDir, "external-metrics-cert-dir", "", "directory with tls.crt and tls.key for the external metrics API (generated there, or in memory when empty)")
+	f.Float64Var(&fl.kubeQPS, "kube-api-qps", 50, "requests per second to the Kubernetes API, in and out of the cluster")
+	f.IntVar(&fl.kubeBurst, "kube-api-burst", 100, "requests allowed above --kube-api-qps in a burst")
+	f.IntVar(&fl.workers, "max-concurrent-reconciles", 4, "policies reconciled at once; one slow policy holds only its own worker")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
 	f.IntVarP(&fl.verbosity, "v", "v", 0, "log verbosity (0-4)")
 	return cmd
@@ -99,6 +105,9 @@ func runController(fl controllerFlags) error {
 	}
 	cfg, err := restConfig(fl.kubeconfig)
 	if err != nil {
+		return err
+	}
+	if err := clientLimits(fl, cfg); err != nil {
 		return err
 	}
 	reader, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
@@ -127,6 +136,10 @@ func runController(fl controllerFlags) error {
 		LeaderElection:          fl.leaderElect,
 		LeaderElectionID:        "streamscaler.streamscaler.io",
 		LeaderElectionNamespace: fl.leaderNamespace,
+		// A clean stop hands the lease over at once: the process exits when Start
+		// returns, so nothing acts after the release. Without it, a standby waited
+		// about 18 s after a SIGTERM.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
@@ -140,6 +153,7 @@ func runController(fl controllerFlags) error {
 		Evictors:      evictors,
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
+		Workers:       fl.workers,
 	}
 	if fl.extPort < 0 || fl.extPort > 65535 {
 		return fmt.Errorf("--external-metrics-port %d: want 0 to 65535", fl.extPort)
@@ -239,6 +253,22 @@ func buildEvictors(fl controllerFlags) (map[v1alpha1.EvictionAction]controller.E
 		v1alpha1.EvictSRSKick:  kick,
 		v1alpha1.EvictHTTPHook: hook,
 	}, nil
+}
+
+// clientLimits checks --kube-api-qps, --kube-api-burst and --max-concurrent-reconciles
+// and sets the client's rate limit: the same in and out of the cluster (client-go's
+// default of 5 requests/s took 10.8 s to label 30 new pods).
+func clientLimits(fl controllerFlags, cfg *rest.Config) error {
+	switch {
+	case !(fl.kubeQPS > 0) || math.IsInf(fl.kubeQPS, 1):
+		return fmt.Errorf("--kube-api-qps %v: want a number greater than zero", fl.kubeQPS)
+	case fl.kubeBurst < 1:
+		return fmt.Errorf("--kube-api-burst %d: want at least 1", fl.kubeBurst)
+	case fl.workers < 1 || fl.workers > 1000:
+		return fmt.Errorf("--max-concurrent-reconciles %d: want 1 to 1000", fl.workers)
+	}
+	cfg.QPS, cfg.Burst = float32(fl.kubeQPS), fl.kubeBurst
+	return nil
 }
 
 // defaultSource checks --metrics-source before anything is started.

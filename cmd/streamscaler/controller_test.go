@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ func defaultControllerFlags() controllerFlags {
 	return controllerFlags{
 		metricsSource: "annotations", promTimeout: 10 * time.Second, promWindow: time.Minute,
 		srsTimeout: 2 * time.Second, srsConcurrency: 16, hookPort: 8090, hookPath: "/streamscaler/evict", hookTimeout: 10 * time.Second,
+		kubeQPS: 50, kubeBurst: 100, workers: 4,
 	}
 }
 
@@ -129,5 +131,28 @@ func TestControllerFlagErrors(t *testing.T) {
 				t.Fatalf("error %v, want one naming %q", err, c.msg)
 			}
 		})
+	}
+}
+
+func TestClientLimits(t *testing.T) {
+	fl := defaultControllerFlags()
+	cfg := &rest.Config{}
+	if err := clientLimits(fl, cfg); err != nil || cfg.QPS != 50 || cfg.Burst != 100 {
+		t.Fatalf("defaults: err %v, QPS %v, burst %d; want 50 and 100", err, cfg.QPS, cfg.Burst)
+	}
+	for _, c := range []struct {
+		set  func(*controllerFlags)
+		want string
+	}{
+		{func(f *controllerFlags) { f.kubeQPS = 0 }, "--kube-api-qps 0"},
+		{func(f *controllerFlags) { f.kubeQPS = math.NaN() }, "--kube-api-qps NaN"},
+		{func(f *controllerFlags) { f.kubeBurst = 0 }, "--kube-api-burst 0"},
+		{func(f *controllerFlags) { f.workers = 0 }, "--max-concurrent-reconciles 0"},
+	} {
+		f := defaultControllerFlags()
+		c.set(&f)
+		if err := clientLimits(f, &rest.Config{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err %v, want it to name %q", err, c.want)
+		}
 	}
 }

@@ -1,0 +1,109 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/streamscaler/streamscaler/internal/testcluster"
+)
+
+// TestCleanStopReleasesTheLease runs the controller binary with leader election on the
+// real API server, waits until it leads, stops it with SIGTERM and reads the lease: it
+// must be released (no holder), so that a standby leads at once instead of waiting out
+// the lease.
+func TestCleanStopReleasesTheLease(t *testing.T) {
+	cluster := testcluster.ForTest(t)
+	bin := filepath.Join(t.TempDir(), "streamscaler")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building the controller: %v\n%s", err, out)
+	}
+	ports, err := freeLocalPorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "controller.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "controller", "--kubeconfig", cluster.KubeconfigPath(),
+		"--leader-elect", "--leader-election-namespace", "default", "--external-metrics-port", "0",
+		"--metrics-bind-address", "127.0.0.1:"+ports[0], "--health-probe-bind-address", "127.0.0.1:"+ports[1])
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("controller log:\n%s", out)
+		}
+	}()
+
+	c, err := client.New(cluster.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := types.NamespacedName{Namespace: "default", Name: "streamscaler.streamscaler.io"}
+	holder := func() string {
+		var l coordinationv1.Lease
+		if err := c.Get(context.Background(), key, &l); err != nil || l.Spec.HolderIdentity == nil {
+			return ""
+		}
+		return *l.Spec.HolderIdentity
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for holder() == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("the controller did not take the lease within 60s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("leading: %s", holder())
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the controller did not stop cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the controller did not stop within 30s of SIGTERM")
+	}
+	if h := holder(); h != "" {
+		t.Errorf("after a clean stop the lease is still held by %s: a standby would wait it out", h)
+	}
+}
+
+// freeLocalPorts finds n free ports on 127.0.0.1.
+func freeLocalPorts(n int) ([]string, error) {
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		out = append(out, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	}
+	return out, nil
+}
