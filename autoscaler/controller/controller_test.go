@@ -101,6 +101,7 @@ func TestController(t *testing.T) {
 		{"load rising during a drain revives the pod and creates none", revive},
 		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
 		{"an eviction that hangs holds only its own policy: another fleet is decided meanwhile", slowEvictor},
+		{"metric samples rewritten every 100 ms are read at the sync period, not a pass each", frequentSamples},
 		{"a controller killed mid-drain is replaced and finishes the drain", restartMidDrain},
 		{"a conflicting CloneSet update is retried, not clobbered", conflict},
 		{"a paused policy changes nothing but its status", paused},
@@ -717,6 +718,36 @@ func slowEvictor(e *env) {
 	case <-ev.release:
 		e.t.Fatal("the eviction was released before the other fleet was decided")
 	default:
+	}
+}
+
+func frequentSamples(e *env) {
+	pods := e.cloneSet(10, 10, 10)
+	e.policy(nil) // syncPeriod 1s
+	e.startController(nil, nil)
+	mine := map[string]string{"namespace": e.ns, "policy": "edge"}
+	e.eventually("the first passes", func() (bool, string) {
+		n := e.metric("streamscaler_reconcile_duration_seconds", mine)
+		return n >= 2, fmt.Sprintf("%v passes", n)
+	})
+	// A sidecar on each pod rewrites its samples every 100 ms for 5 s: 150 writes, which
+	// keep the fleet at 3 pods (21 to 27 players at 10 a pod).
+	before := e.metric("streamscaler_reconcile_duration_seconds", mine)
+	writes := 0
+	for i := range 50 {
+		for _, p := range pods {
+			e.setStreams(p.Name, 7+i%3)
+			writes++
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	passes := e.metric("streamscaler_reconcile_duration_seconds", mine) - before
+	e.t.Logf("%d sample writes, %v passes", writes, passes)
+	if passes > 15 {
+		e.t.Errorf("%d sample writes made %v passes: samples should be read at the 1s sync period, not trigger passes", writes, passes)
+	}
+	if passes < 2 {
+		e.t.Errorf("%v passes while samples changed: the sync period should still run passes", passes)
 	}
 }
 

@@ -2,19 +2,23 @@ package controller
 
 import (
 	"context"
+	"strings"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/streamscaler/streamscaler/adapters/annotations"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -49,7 +53,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scalingpolicy").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: max(1, r.Workers)}).
-		For(&v1alpha1.ScalingPolicy{}).
+		// The controller's own status writes do not trigger a pass: with samples that
+		// change, each status write would call for the next pass at once.
+		For(&v1alpha1.ScalingPolicy{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: func(ev event.UpdateEvent) bool {
+			return policyChanged(ev.ObjectOld, ev.ObjectNew)
+		}})).
 		Watches(&v1alpha1.ScalingPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return r.policiesFor(ctx, o.GetNamespace(), o.(*v1alpha1.ScalingPolicy).Spec.TargetRef.Name)
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -62,8 +70,53 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 				return nil
 			}
 			return r.policiesFor(ctx, o.GetNamespace(), ref.Name)
-		})).
+		}), builder.WithPredicates(predicate.Funcs{UpdateFunc: func(ev event.UpdateEvent) bool {
+			old, okOld := ev.ObjectOld.(*corev1.Pod)
+			cur, okNew := ev.ObjectNew.(*corev1.Pod)
+			return !okOld || !okNew || podChanged(old, cur)
+		}})).
 		Complete(r)
+}
+
+// policyChanged lets a policy update through when its spec (generation), deletion or
+// finalizers changed: not for a status write.
+func policyChanged(old, cur client.Object) bool {
+	return old.GetGeneration() != cur.GetGeneration() || (old.GetDeletionTimestamp() == nil) != (cur.GetDeletionTimestamp() == nil) ||
+		!equality.Semantic.DeepEqual(old.GetFinalizers(), cur.GetFinalizers())
+}
+
+// podChanged lets a pod update through only when it changes something a decision reads:
+// labels (the state, Kruise's lifecycle state and delete mark, the hook), annotations
+// other than metric samples (the state's time, Kruise's in-place update state), deletion,
+// phase, conditions (readiness), the pod's IP (the SRS source and evictor use it) or its
+// owner. Metric samples a sidecar writes are read at the sync period rather than each
+// triggering a pass of its own.
+func podChanged(old, cur *corev1.Pod) bool {
+	return !equality.Semantic.DeepEqual(decisionView(old), decisionView(cur))
+}
+
+// podView is what podChanged compares; its fields are exported for equality.Semantic.
+type podView struct {
+	Labels, Annotations map[string]string
+	Deleting            bool
+	Phase               corev1.PodPhase
+	Conditions          map[corev1.PodConditionType]corev1.ConditionStatus
+	IP                  string
+	Owners              []metav1.OwnerReference
+}
+
+func decisionView(p *corev1.Pod) podView {
+	v := podView{Labels: p.Labels, Deleting: p.DeletionTimestamp != nil, Phase: p.Status.Phase, IP: p.Status.PodIP, Owners: p.OwnerReferences,
+		Annotations: map[string]string{}, Conditions: map[corev1.PodConditionType]corev1.ConditionStatus{}}
+	for k, x := range p.Annotations {
+		if k != annotations.TimeAnnotation && !strings.HasPrefix(k, annotations.Prefix) {
+			v.Annotations[k] = x
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		v.Conditions[c.Type] = c.Status
+	}
+	return v
 }
 
 func (r *Reconciler) policiesFor(ctx context.Context, namespace, cloneSet string) []reconcile.Request {
