@@ -16,9 +16,9 @@ import (
 
 const (
 	// Prefix starts the annotation of each metric; the metric key follows.
-	Prefix = "streamscaler.io/metric."
+	Prefix = v1alpha1.MetricAnnotationPrefix
 	// TimeAnnotation is when the samples were taken (RFC 3339). Optional.
-	TimeAnnotation = "streamscaler.io/metric-time"
+	TimeAnnotation = v1alpha1.MetricTimeAnnotation
 )
 
 // Source reads samples from the pods' annotations.

@@ -10,6 +10,12 @@ const (
 	StateSinceAnnotation = "streamscaler.io/state-since"
 	// EvictedStreamsAnnotation holds how many streams were evicted at the drain timeout.
 	EvictedStreamsAnnotation = "streamscaler.io/evicted-streams"
+	// MetricAnnotationPrefix starts a pod annotation holding one metric sample (the
+	// annotations source); the metric key follows. MetricTimeAnnotation is when the
+	// samples were taken (RFC 3339). The controller reads them at the sync period: writing
+	// them does not trigger a pass.
+	MetricAnnotationPrefix = "streamscaler.io/metric."
+	MetricTimeAnnotation   = "streamscaler.io/metric-time"
 	// PolicyAnnotation names the ScalingPolicy that manages the pod's state.
 	PolicyAnnotation = "streamscaler.io/policy"
 	// DrainHookLabel, set to DrainHookValue, is streamscaler's OpenKruise preDelete hook:

@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"github.com/streamscaler/streamscaler/adapters/annotations"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
@@ -109,7 +108,7 @@ func decisionView(p *corev1.Pod) podView {
 	v := podView{Labels: p.Labels, Deleting: p.DeletionTimestamp != nil, Phase: p.Status.Phase, IP: p.Status.PodIP, Owners: p.OwnerReferences,
 		Annotations: map[string]string{}, Conditions: map[corev1.PodConditionType]corev1.ConditionStatus{}}
 	for k, x := range p.Annotations {
-		if k != annotations.TimeAnnotation && !strings.HasPrefix(k, annotations.Prefix) {
+		if k != v1alpha1.MetricTimeAnnotation && !strings.HasPrefix(k, v1alpha1.MetricAnnotationPrefix) {
 			v.Annotations[k] = x
 		}
 	}
