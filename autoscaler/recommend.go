@@ -313,22 +313,10 @@ func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []Met
 			ready = append(ready, p)
 		}
 	}
-	// Refusals are demand the pods turned away: whichever pods report them, the fleet
-	// is short. A pod without the reading counts as refusing nothing.
-	if refusedAt > 0 && len(ready) > 0 {
-		refused, n := 0.0, 0
-		for _, p := range ready {
-			if v, ok := p.Value(v1alpha1.KeyRefusedStreams); ok {
-				refused, n = refused+v, n+1
-			}
-		}
-		if refused >= refusedAt {
-			return int32(len(ready)), fmt.Sprintf("%s: %.3g new streams/s refused by %d Ready serving pods", v1alpha1.KeyRefusedStreams, refused, n)
-		}
-	}
-	if threshold <= 0 {
-		return 0, ""
-	}
+	// The mean use of each valid metric over the Ready pods: at the utilization level the
+	// pods are full (every one needs a sample: a pod without one, a new pod a lagging
+	// source has not scraped yet, may be taking the load the others report).
+	use := 0.0
 	for _, m := range metrics {
 		if !m.Valid || !(m.Target > 0) {
 			continue
@@ -339,10 +327,29 @@ func saturated(spec *v1alpha1.ScalingPolicySpec, pods []PodSample, metrics []Met
 				sum, n = sum+v, n+1
 			}
 		}
-		// Every Ready serving pod must have a sample: a pod without one (a new pod a
-		// lagging source has not scraped yet) may be taking the load the others report.
-		if n > 0 && n == len(ready) && sum/(float64(n)*m.Target) >= threshold {
-			return int32(len(ready)), fmt.Sprintf("%s at %.0f%% of its target on %d Ready serving pods", m.Key, 100*sum/(float64(n)*m.Target), n)
+		if n == 0 {
+			continue
+		}
+		u := sum / (float64(n) * m.Target)
+		if threshold > 0 && n == len(ready) && u >= threshold {
+			return int32(len(ready)), fmt.Sprintf("%s at %.0f%% of its target on %d Ready serving pods", m.Key, 100*u, n)
+		}
+		use = max(use, u)
+	}
+	// Refusals are demand the pods turned away, whichever pods report them; a pod without
+	// the reading refuses nothing. They count only while the pods carry at least their
+	// target on some metric: pods that refuse with room to spare point at a broken
+	// reading or dispatcher, and growing would not stop it (the fleet would run to its
+	// maximum).
+	if refusedAt > 0 && use >= 1 {
+		refused, n := 0.0, 0
+		for _, p := range ready {
+			if v, ok := p.Value(v1alpha1.KeyRefusedStreams); ok {
+				refused, n = refused+v, n+1
+			}
+		}
+		if refused >= refusedAt {
+			return int32(len(ready)), fmt.Sprintf("%s: %.3g new streams/s refused by %d Ready serving pods", v1alpha1.KeyRefusedStreams, refused, n)
 		}
 	}
 	return 0, ""

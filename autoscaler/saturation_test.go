@@ -50,8 +50,8 @@ func TestRecommendSaturation(t *testing.T) {
 			s := saturatedSpec(percent)
 			q := resource.MustParse("0.5")
 			s.Behavior.Saturation.RefusedStreamsPerSecond = &q
-			ps := pods(10, map[string]float64{pull: 70})
-			for i := range ps[:4] { // four pods refuse; the others have no reading
+			ps := pods(10, map[string]float64{pull: 85}) // 106% of target, below 120%
+			for i := range ps[:4] {                      // four pods refuse; the others have no reading
 				ps[i].Values[v1alpha1.KeyRefusedStreams] = perPod
 			}
 			rec := Recommend(Input{Now: t0, Spec: s, Pods: ps}, &History{})
@@ -59,11 +59,20 @@ func TestRecommendSaturation(t *testing.T) {
 		}
 		for _, percent := range []int32{120, 0} {
 			if rec := refusing(percent, 0.25); rec.Replicas != 20 || !strings.Contains(rec.Saturated, "1 new streams/s refused by 4 Ready serving pods") {
-				t.Errorf("utilizationPercent %d, 1 refusal/s: got %d saturated %q; want 20 (doubled, where 700 streams ask for 9)", percent, rec.Replicas, rec.Saturated)
+				t.Errorf("utilizationPercent %d, 1 refusal/s: got %d saturated %q; want 20 (doubled, where 850 streams ask for 10 within the tolerance)", percent, rec.Replicas, rec.Saturated)
 			}
 		}
-		if rec := refusing(120, 0.1); rec.Saturated != "" || rec.Replicas != 9 {
-			t.Errorf("0.4 refusals/s under a threshold of 0.5: got %d saturated %q; want 9 from the samples", rec.Replicas, rec.Saturated)
+		if rec := refusing(120, 0.1); rec.Saturated != "" || rec.Replicas != 10 {
+			t.Errorf("0.4 refusals/s under a threshold of 0.5: got %d saturated %q; want 10 (850 streams, within the tolerance)", rec.Replicas, rec.Saturated)
+		}
+	})
+	t.Run("refusals from pods with room to spare do not grow the fleet", func(t *testing.T) {
+		s := saturatedSpec(0)
+		q := resource.MustParse("0.5")
+		s.Behavior.Saturation.RefusedStreamsPerSecond = &q
+		ps := pods(10, map[string]float64{pull: 60, v1alpha1.KeyRefusedStreams: 50}) // 75% of target
+		if rec := Recommend(Input{Now: t0, Spec: s, Pods: ps}, &History{}); rec.Saturated != "" || rec.Replicas != 8 {
+			t.Errorf("got %d saturated %q; want 8 from the samples: a broken refusal reading must not run the fleet to its maximum", rec.Replicas, rec.Saturated)
 		}
 	})
 	t.Run("off by default", func(t *testing.T) {

@@ -208,7 +208,10 @@ type SaturationRule struct {
 	// they refuse at least this many new streams per second, read as the refusedStreams
 	// metric key, which the metrics source must provide (for Prometheus, a query in
 	// metricsSource.prometheus.queries.refusedStreams). Refusals measure the demand above
-	// capacity where utilizationPercent has to assume where capacity is. Unset is off.
+	// capacity where utilizationPercent has to assume where capacity is. They count only
+	// while the Ready pods carry at least their target on some metric: pods that refuse
+	// with room to spare point at a broken reading, and growing would not stop it. Unset
+	// is off.
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="must be greater than zero"
 	// +optional
 	RefusedStreamsPerSecond *resource.Quantity `json:"refusedStreamsPerSecond,omitempty"`

@@ -45,7 +45,7 @@ same stream arrivals, and reports pod-hours, overload, rejected, evicted and los
 	f.StringVar(&fl.plotPath, "plot", "", "also draw demand, capacity and pods per policy to this PNG file")
 	f.StringVar(&fl.from, "from", "", "replay from this time (RFC3339), default the trace's start")
 	f.StringVar(&fl.to, "to", "", "replay until this time (RFC3339, exclusive), default the trace's end")
-	f.StringVar(&fl.events, "events", "", "CSV schedule of known events (start, duration, name[, liftPercent]) to put in the policy's prediction.events")
+	f.StringVar(&fl.events, "events", "", "CSV schedule of known events (start, duration, name[, liftPercent]) to use as the policy's prediction.events (replacing any it has)")
 	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
 	_ = cmd.MarkFlagRequired("trace")
