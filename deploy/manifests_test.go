@@ -76,7 +76,7 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 			kinds[u.GetKind()]++
 		}
 	}
-	for _, want := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Deployment", "Service", "APIService", "CloneSet", "ScalingPolicy", "HorizontalPodAutoscaler"} {
+	for _, want := range []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Deployment", "Service", "APIService", "ValidatingWebhookConfiguration", "Secret", "Role", "CloneSet", "ScalingPolicy", "HorizontalPodAutoscaler"} {
 		if kinds[want] == 0 {
 			t.Errorf("no %s was applied; applied %v", want, kinds)
 		}

@@ -118,6 +118,7 @@ func TestController(t *testing.T) {
 		{"a CloneSet without the preDelete hook is flagged in a condition and an event", noHook},
 		{"a scale-in by hand then a template change: no pod with players goes before it drained, all end at the new revision", scaleInThenRollout},
 		{"an in-place update waits for each pod's drain, then restarts it and it serves again", inPlaceUpdate},
+		{"a pod deleted by hand or evicted by a node drain is held by the removal guard, drains, then goes", removedByHand},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, c: c, ns: fmt.Sprintf("t%d", time.Now().UnixNano()%1e9)}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/open-policy-agent/cert-controller/pkg/rotator"
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
@@ -26,6 +27,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/streamscaler/streamscaler/adapters/annotations"
 	"github.com/streamscaler/streamscaler/adapters/externalmetrics"
@@ -42,6 +45,9 @@ import (
 type controllerFlags struct {
 	extPort                                                            int
 	extCertDir                                                         string
+	webhookPort                                                        int
+	webhookHost, webhookCertDir, webhookCertSecret, webhookConfig      string
+	webhookDNSName                                                     string
 	promAddress, promTokenFile, promCAFile                             string
 	promInsecure                                                       bool
 	promTimeout, promWindow                                            time.Duration
@@ -86,6 +92,12 @@ func newControllerCommand() *cobra.Command {
 	f.DurationVar(&fl.hookTimeout, "eviction-hook-timeout", 10*time.Second, "httpHook evictor: time allowed for one call")
 	f.IntVar(&fl.extPort, "external-metrics-port", 6443, "port of the external metrics API (external.metrics.k8s.io), served by the leader; 0 turns it off")
 	f.StringVar(&fl.extCertDir, "external-metrics-cert-dir", "", "directory with tls.crt and tls.key for the external metrics API (generated there, or in memory when empty)")
+	f.IntVar(&fl.webhookPort, "webhook-port", 0, "port of the removal guard, the admission webhook that makes pod deletions and evictions from outside the CloneSet drain first; 0 (the default) turns it off")
+	f.StringVar(&fl.webhookHost, "webhook-host", "", "address the removal guard listens on (default: all)")
+	f.StringVar(&fl.webhookCertDir, "webhook-cert-dir", "", "directory with the removal guard's tls.crt and tls.key (required with --webhook-port; written there with --webhook-cert-secret)")
+	f.StringVar(&fl.webhookCertSecret, "webhook-cert-secret", "", "namespace/name of a Secret in which the controller keeps a self-signed CA and serving certificate for the removal guard, rotated before expiry, and whose CA it writes into the webhook configuration's caBundle (default: use the files in --webhook-cert-dir as they are)")
+	f.StringVar(&fl.webhookConfig, "webhook-configuration", "streamscaler-pod-removals", "ValidatingWebhookConfiguration that --webhook-cert-secret writes the CA into")
+	f.StringVar(&fl.webhookDNSName, "webhook-dns-name", "streamscaler-webhook.streamscaler-system.svc", "name in the serving certificate --webhook-cert-secret makes: the webhook Service's DNS name")
 	f.Float64Var(&fl.kubeQPS, "kube-api-qps", 50, "requests per second to the Kubernetes API, in and out of the cluster")
 	f.IntVar(&fl.kubeBurst, "kube-api-burst", 100, "requests allowed above --kube-api-qps in a burst")
 	f.IntVar(&fl.workers, "max-concurrent-reconciles", 4, "policies reconciled at once; one slow policy holds only its own worker")
@@ -181,6 +193,9 @@ func runController(fl controllerFlags) error {
 			return err
 		}
 	}
+	if err := addRemovalGuard(fl, mgr); err != nil {
+		return err
+	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)
@@ -194,6 +209,67 @@ func runController(fl controllerFlags) error {
 	ctrl.Log.Info("Starting", "metricsSource", fl.metricsSource, "leaderElect", fl.leaderElect)
 	return mgr.Start(ctx)
 }
+
+// addRemovalGuard serves the removal guard webhook from every replica (its verdict reads
+// only the pod, so a standby answers as well as the leader). With --webhook-cert-secret
+// the certificates come from open-policy-agent/cert-controller's rotator, and the server
+// starts once they are on disk.
+func addRemovalGuard(fl controllerFlags, mgr manager.Manager) error {
+	if fl.webhookPort < 0 || fl.webhookPort > 65535 {
+		return fmt.Errorf("--webhook-port %d: want 0 to 65535", fl.webhookPort)
+	}
+	if fl.webhookPort == 0 {
+		if fl.webhookCertSecret != "" {
+			return errors.New("--webhook-cert-secret needs --webhook-port")
+		}
+		return nil
+	}
+	if fl.webhookCertDir == "" {
+		return errors.New("--webhook-cert-dir: required with --webhook-port")
+	}
+	srv := webhook.NewServer(webhook.Options{Host: fl.webhookHost, Port: fl.webhookPort, CertDir: fl.webhookCertDir})
+	srv.Register(controller.RemovalGuardPath, &admission.Webhook{Handler: &controller.RemovalGuard{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("streamscaler"),
+	}})
+	if fl.webhookCertSecret == "" {
+		return mgr.Add(srv)
+	}
+	ns, name, ok := strings.Cut(fl.webhookCertSecret, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("--webhook-cert-secret %q: want namespace/name", fl.webhookCertSecret)
+	}
+	ready := make(chan struct{})
+	if err := rotator.AddRotator(mgr, &rotator.CertRotator{
+		SecretKey:      types.NamespacedName{Namespace: ns, Name: name},
+		CertDir:        fl.webhookCertDir,
+		CAName:         "streamscaler-webhook-ca",
+		CAOrganization: "streamscaler",
+		DNSName:        fl.webhookDNSName,
+		IsReady:        ready,
+		Webhooks:       []rotator.WebhookInfo{{Name: fl.webhookConfig, Type: rotator.Validating}},
+	}); err != nil {
+		return fmt.Errorf("--webhook-cert-secret: %w", err)
+	}
+	return mgr.Add(&afterCerts{ready: ready, Server: srv})
+}
+
+// afterCerts starts the webhook server once the rotator has written its certificates, on
+// every replica.
+type afterCerts struct {
+	ready chan struct{}
+	webhook.Server
+}
+
+func (a *afterCerts) Start(ctx context.Context) error {
+	select {
+	case <-a.ready:
+	case <-ctx.Done():
+		return nil
+	}
+	return a.Server.Start(ctx)
+}
+
+func (a *afterCerts) NeedLeaderElection() bool { return false }
 
 // metricsSources builds every source the flags allow; a policy picks one by type.
 // The Prometheus source also rebuilds load history for prediction after a restart.

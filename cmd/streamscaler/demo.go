@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/streamscaler/streamscaler/adapters/plot"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
@@ -21,6 +23,8 @@ type demoFlags struct {
 	speed  float64
 	chaos  []string
 	source string
+	// removalGuard serves the removal guard webhook (on by default).
+	removalGuard bool
 }
 
 // The bundled default: a World Cup 98 afternoon (a match drives load up and down), five
@@ -65,11 +69,15 @@ it prints the live run beside the simulator's reactive run on the same trace.`,
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
 	f.Float64Var(&fl.speed, "speed", 60, fmt.Sprintf("trace seconds replayed per real second (1 to %d)", demo.MaxSpeed))
 	f.StringSliceVar(&fl.chaos, "chaos", nil, fmt.Sprintf("faults to inject, spread over the run: %v", demo.Faults))
+	f.BoolVar(&fl.removalGuard, "removal-guard", true, "serve the removal guard webhook from the controller, so that a pod deleted by hand drains first (--removal-guard=false shows a pod-kill without it)")
 	f.StringVar(&fl.source, "source", "srs", "the controller's metrics source: srs (each pod's SRS HTTP API) or prometheus (a real Prometheus discovering the pods)")
 	return cmd
 }
 
 func runDemo(ctx context.Context, out, progress io.Writer, fl demoFlags, changed func(string) bool) error {
+	// The demo's own clients log nothing worth reading (their errors are returned); the
+	// controller processes log to the demo's log folder.
+	ctrl.SetLogger(logr.Discard())
 	if fl.format != "table" && fl.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", fl.format)
 	}
@@ -81,7 +89,7 @@ func runDemo(ctx context.Context, out, progress io.Writer, fl demoFlags, changed
 	fmt.Fprintf(progress, "demo: %s of trace at speed %g: about %s of real time once the cluster is up\n", span, fl.speed, time.Duration(float64(span)/fl.speed).Round(time.Second))
 	rep, err := demo.Run(ctx, demo.Config{
 		Demand: rp.demand, Profile: rp.profile, Policy: rp.file.Policy, Speed: fl.speed, Chaos: fl.chaos, Progress: progress,
-		Source: v1alpha1.MetricsSourceType(fl.source),
+		Source: v1alpha1.MetricsSourceType(fl.source), NoRemovalGuard: !fl.removalGuard,
 	})
 	if err != nil {
 		return err

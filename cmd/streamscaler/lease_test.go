@@ -4,11 +4,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,10 +28,7 @@ import (
 // the lease.
 func TestCleanStopReleasesTheLease(t *testing.T) {
 	cluster := testcluster.ForTest(t)
-	bin := filepath.Join(t.TempDir(), "streamscaler")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building the controller: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	ports, err := freeLocalPorts(2)
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +91,32 @@ func TestCleanStopReleasesTheLease(t *testing.T) {
 	if h := holder(); h != "" {
 		t.Errorf("after a clean stop the lease is still held by %s: a standby would wait it out", h)
 	}
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// buildBinary builds the streamscaler binary once for the package's tests.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "streamscaler-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "streamscaler")
+		if out, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building the controller: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
 }
 
 // freeLocalPorts finds n free ports on 127.0.0.1.

@@ -10,6 +10,7 @@ import (
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
@@ -128,8 +129,16 @@ func (c *chaos) fire(ctx context.Context, r *run, name string, now time.Time) er
 		if err := r.c.Get(ctx, types.NamespacedName{Namespace: r.ns, Name: victim}, pod); err != nil {
 			return err
 		}
+		err := r.c.Delete(ctx, pod)
+		if apierrors.IsForbidden(err) && strings.Contains(err.Error(), "streamscaler holds") {
+			c.note(now, fmt.Sprintf("pod-kill: deleting pod %s (%d players) by hand was refused by the removal guard; it drains first, then its CloneSet deletes it", victim, n))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		c.note(now, fmt.Sprintf("pod-kill: deleted pod %s by hand with %d players", victim, n))
-		return r.c.Delete(ctx, pod)
+		return nil
 	case "manual-scale-in":
 		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			var cs kruisev1alpha1.CloneSet

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,18 +47,23 @@ func TestDemoPrometheusSource(t *testing.T) {
 	}
 }
 
-// TestDemoRollout changes the pod template in the middle of two hours of the match
-// (14:00-16:00, about two minutes): with the sample's preDelete hook and maxSurge, new
-// pods come up first and every old pod drains before Kruise deletes it, so no player is
-// lost and every pod that went was deletable and empty.
-func TestDemoRollout(t *testing.T) {
-	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 14, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), "rollout")
+// TestDemoRolloutAndPodKill deletes the pod with the most players by hand (14:40), then
+// changes the pod template (15:20), in two hours of the match (14:00-16:00, about two
+// minutes). The removal guard refuses the delete and the pod drains before its CloneSet
+// deletes it; with the sample's preDelete hook and maxSurge, the rollout brings new pods
+// up first and every old pod drains before Kruise deletes it. No player is lost, and
+// every pod that went was deletable and empty.
+func TestDemoRolloutAndPodKill(t *testing.T) {
+	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 14, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), "pod-kill", "rollout")
 	live := rep.Results[0]
-	if len(rep.Faults) == 0 {
-		t.Fatalf("no fault injected")
+	if len(rep.Faults) != 2 {
+		t.Fatalf("faults %v: want the pod-kill and the rollout", rep.Faults)
+	}
+	if !strings.Contains(strings.Join(rep.Faults, "\n"), "refused by the removal guard") {
+		t.Errorf("faults %v: the delete by hand was not refused by the removal guard", rep.Faults)
 	}
 	if live.LostStreams != 0 {
-		t.Errorf("%d players lost in a rollout (faults %v)", live.LostStreams, rep.Faults)
+		t.Errorf("%d players lost to a pod deleted by hand and a rollout (faults %v)", live.LostStreams, rep.Faults)
 	}
 	if rep.RemovedPods == 0 {
 		t.Errorf("no pod was removed: the rollout replaced nothing")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,9 +22,11 @@ import (
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
+	"github.com/streamscaler/streamscaler/deploy"
 	"github.com/streamscaler/streamscaler/internal/demo/players"
 	"github.com/streamscaler/streamscaler/internal/demo/srsemu"
 	"github.com/streamscaler/streamscaler/internal/democluster"
+	"github.com/streamscaler/streamscaler/internal/testcluster"
 )
 
 // Config is one demo run.
@@ -47,6 +50,9 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Nodes is the number of kwok nodes (default 3).
 	Nodes int
+	// NoRemovalGuard runs the controllers without the removal guard webhook, to see what a
+	// pod-kill does without it.
+	NoRemovalGuard bool
 }
 
 // Report is the outcome: the live run beside the simulator's on the same trace.
@@ -103,6 +109,7 @@ type run struct {
 	score    *score
 	ctrls    []*controllerProcess // one, or two with leader election for leader-failover
 	prom     *promProcess         // with the prometheus source
+	guard    *testcluster.Webhooks // the removal guard's configuration, served by controller-0
 	chaos    *chaos
 	ns, name string
 	rep      *Report
@@ -155,6 +162,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // then the emulators.
 func (r *run) tearDown() {
 	r.stopControllers()
+	if r.guard != nil {
+		_ = r.guard.Uninstall()
+	}
 	if r.prom != nil {
 		r.prom.stop()
 	}
@@ -288,6 +298,16 @@ func (r *run) setUp(ctx context.Context) error {
 		}
 		r.ctrls = append(r.ctrls, c)
 		ports = append(ports, c.metricsPort)
+	}
+	if !r.cfg.NoRemovalGuard {
+		// The removal guard as deploy/ installs it, served by the first replica: a pod
+		// deleted by hand drains first. (While that replica is down the webhook fails
+		// open, as in a cluster whose controller is gone.)
+		if r.guard, err = testcluster.InstallWebhooks(r.cluster.Config, r.c, deploy.Webhook); err != nil {
+			return err
+		}
+		r.ctrls[0].extra = append(r.ctrls[0].extra, "--webhook-port", strconv.Itoa(r.guard.Port),
+			"--webhook-host", r.guard.Host, "--webhook-cert-dir", r.guard.CertDir)
 	}
 	if r.cfg.Source == v1alpha1.SourcePrometheus {
 		if err := r.startPrometheus(ctx, ports); err != nil {
@@ -451,7 +471,7 @@ func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error 
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("prometheus scrapes every %s (15s of trace, 200ms at least); rate() over %s", scrapeInterval(r.cfg.Speed), rateWindow(r.cfg.Speed)))
 	for _, c := range r.ctrls {
-		c.extra = []string{"--prometheus-address", r.prom.url(), "--prometheus-rate-window", rateWindow(r.cfg.Speed).String(), "--prometheus-timeout", "2s"}
+		c.extra = append(c.extra, "--prometheus-address", r.prom.url(), "--prometheus-rate-window", rateWindow(r.cfg.Speed).String(), "--prometheus-timeout", "2s")
 	}
 	return nil
 }
