@@ -107,8 +107,8 @@ type run struct {
 	removals *removals
 	disp     *players.Dispatcher
 	score    *score
-	ctrls    []*controllerProcess // one, or two with leader election for leader-failover
-	prom     *promProcess         // with the prometheus source
+	ctrls    []*controllerProcess  // one, or two with leader election for leader-failover
+	prom     *promProcess          // with the prometheus source
 	guard    *testcluster.Webhooks // the removal guard's configuration, served by controller-0
 	chaos    *chaos
 	ns, name string
