@@ -22,8 +22,10 @@ type EventLoad struct {
 // liftPercent; without one, the course past events took (their load over the load just
 // before their window, step by step, the median over events), read from now to a horizon
 // ahead, so the fleet follows the ramp of a typical event rather than jump to its peak.
-// A metric without history from before the window, or without a past event to learn from
-// when the event names no lift, gets nothing. Overlapping events take the larger load.
+// A learned load is at most the most load the history holds (an event's liftPercent is
+// taken as written). A metric without history from before the window, or without a past
+// event to learn from when the event names no lift, gets nothing. Overlapping events take
+// the larger load.
 func (f *LoadForecaster) EventLoad(now time.Time, spec *v1alpha1.ScalingPolicySpec) EventLoad {
 	out := EventLoad{Load: map[string]float64{}}
 	if spec.Prediction == nil || len(spec.Prediction.Events) == 0 {
@@ -43,7 +45,7 @@ func (f *LoadForecaster) EventLoad(now time.Time, spec *v1alpha1.ScalingPolicySp
 				continue
 			}
 			k := int(now.Sub(open) / f.step)
-			lift := 0.0
+			lift, ceiling := 0.0, math.Inf(1)
 			if e.LiftPercent != nil {
 				lift = float64(*e.LiftPercent) / 100
 			} else {
@@ -51,8 +53,12 @@ func (f *LoadForecaster) EventLoad(now time.Time, spec *v1alpha1.ScalingPolicySp
 				for i := k; i <= k+horizon && i < len(curve); i++ {
 					lift = max(lift, curve[i])
 				}
+				// A learned lift is a ratio, and a past event that opened on a quiet
+				// baseline (a stream or two at night) teaches a huge one: it never asks
+				// for more than the most load the history holds.
+				ceiling = slices.Max(h.values)
 			}
-			if v := base * lift; v > out.Load[key] && !math.IsInf(v, 0) {
+			if v := min(base*lift, ceiling); v > out.Load[key] && !math.IsInf(v, 0) {
 				out.Load[key], out.Event = v, e.Name
 			}
 		}

@@ -92,3 +92,45 @@ func TestEventLoad(t *testing.T) {
 		t.Errorf("recommendation %+v: want 3 pods for the event, named in the message", rec)
 	}
 }
+
+// TestLearnedEventLoadStaysWithinHistory: a past event that opened on a quiet baseline (1
+// stream, then 300) teaches a lift of 300x; read from the next event's baseline of 100 it
+// would ask for 30,000 streams and send the fleet to its maximum. The learned load stops at
+// the most load the history holds; an explicit liftPercent is taken as written.
+func TestLearnedEventLoadStaysWithinHistory(t *testing.T) {
+	day := 24 * time.Hour
+	start := func(d int) time.Time { return t0.Add(time.Duration(d)*day + 10*time.Hour) }
+	spec := spec(1, 1000, valueMetric(v1alpha1.MetricPullStreams, "100"))
+	spec.Prediction = &v1alpha1.PredictionSpec{
+		Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute},
+		Events: []v1alpha1.ScheduledEvent{
+			{Name: "night", Start: metav1.NewTime(start(0)), Duration: metav1.Duration{Duration: time.Hour}},
+			{Name: "day", Start: metav1.NewTime(start(1)), Duration: metav1.Duration{Duration: time.Hour}},
+			{Name: "day, lift given", Start: metav1.NewTime(start(1).Add(3 * time.Hour)), Duration: metav1.Duration{Duration: time.Hour}, LiftPercent: ptr(int32(400))},
+		},
+	}
+	load := func(at time.Time) float64 {
+		switch {
+		case at.Before(start(0).Add(time.Hour)) && !at.Before(start(0)):
+			return 300
+		case at.Before(start(0).Add(time.Hour)):
+			return 1
+		}
+		return 100
+	}
+	f, err := NewLoadForecaster(spec, time.Minute, 3*day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at := t0; !at.After(start(1).Add(3 * time.Hour)); at = at.Add(time.Minute) {
+		f.Observe(at, map[string]float64{"pullStreams": load(at)})
+		if at.Equal(start(1)) {
+			if got := f.EventLoad(at, spec).Load["pullStreams"]; got != 300 {
+				t.Errorf("learned from a quiet baseline: %v streams, want 300 (the most the history holds)", got)
+			}
+		}
+	}
+	if got := f.EventLoad(start(1).Add(3*time.Hour), spec).Load["pullStreams"]; got != 400 {
+		t.Errorf("liftPercent 400 on a load of 100: %v, want 400 as written", got)
+	}
+}
