@@ -9,10 +9,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// CloneSets reads CloneSets straight from the API server (not a cache, so decisions see
-// the latest replicas and podsToDelete) and writes them with optimistic concurrency.
+// CloneSets reads CloneSets and writes them with optimistic concurrency: a write based on
+// a stale read fails with a conflict.
 type CloneSets struct {
-	// Reader reads without a cache (manager.GetAPIReader()).
+	// Reader reads CloneSets: the controller gives it the manager's cache and waits for
+	// the cache to show its own writes (autoscaler/controller's expectations).
 	Reader client.Reader
 	// Writer updates CloneSets.
 	Writer client.Writer

@@ -32,9 +32,13 @@ import (
 type Reconciler struct {
 	// Client reads policies from the cache and writes pods and policy status.
 	Client client.Client
-	// Reader lists pods straight from the API server, so decisions never act on a
-	// state label the controller has just changed.
+	// Reader lists pods: the manager's cached client. A pass that still reads an object
+	// as it was before a write of the controller's own waits for the cache (see
+	// expectations.go), so decisions never act on a state label they just changed.
 	Reader client.Reader
+	// Fresh reads straight from the API server, for a pass whose cache has lagged a write
+	// of its own for longer than cacheWaitLimit; nil: such a pass keeps waiting.
+	Fresh client.Reader
 	// Target reads and resizes CloneSets.
 	Target ScaleTarget
 	// Sources supply per-pod samples, by type; a policy picks one with
@@ -58,9 +62,15 @@ type Reconciler struct {
 	// reconciled by two workers at once; one slow policy (a slow source, an eviction)
 	// holds only its own worker.
 	Workers int
+	// Shard is the part of the policies this controller acts on (zero: all of them). A
+	// policy of another shard is not touched: no label, no write, no status.
+	Shard Shard
 
 	mu       sync.Mutex
 	policies map[types.NamespacedName]*policyMemory
+	// expect holds the writes the cache has not shown yet (SetupWithManager records
+	// them).
+	expect expectations
 }
 
 // policyMemory is what the controller keeps between passes of one policy: the pass's
@@ -213,6 +223,14 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 		}
 		return nil, ctrl.Result{}, fmt.Errorf("getting policy: %w", err)
 	}
+	if !r.Shard.Owns(policy.Namespace, policy.Spec.TargetRef.Name) {
+		// Another shard's (its CloneSet may have moved here from another target): forget
+		// what this one kept of it.
+		if r.manages(key) {
+			r.forgetPolicy(key)
+		}
+		return nil, ctrl.Result{}, nil
+	}
 	if !policy.DeletionTimestamp.IsZero() {
 		res, err := r.finalize(ctx, &policy)
 		return nil, res, err
@@ -240,8 +258,11 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 		return nil, res, err
 	}
 	p.cs = cs
-	if p.pods, p.pending, err = r.listPods(ctx, cs, p.now); err != nil {
+	if p.pods, p.pending, err = r.listPods(ctx, r.Reader, cs, p.now); err != nil {
 		return nil, ctrl.Result{}, p.fail("pods", err)
+	}
+	if wait, err := r.caughtUp(ctx, p); err != nil || wait {
+		return nil, ctrl.Result{RequeueAfter: cacheRetry}, err
 	}
 	r.noticeHandsOn(p)
 	if err := r.repairStates(ctx, p); err != nil {
@@ -254,6 +275,40 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 		r.readMetrics(ctx, p)
 	}
 	return p, ctrl.Result{}, nil
+}
+
+// cacheRetry is how soon a pass that found the cache behind a write of its own runs again.
+const cacheRetry = 100 * time.Millisecond
+
+// caughtUp checks that the cache shows the controller's own last writes to the CloneSet
+// and its pods. If not, the pass waits (wait true) for up to cacheWaitLimit, and after that
+// reads the CloneSet and its pods from the API server (Fresh) instead.
+func (r *Reconciler) caughtUp(ctx context.Context, p *pass) (wait bool, err error) {
+	objs := []client.Object{p.cs}
+	for _, q := range p.pods {
+		objs = append(objs, q.obj)
+	}
+	name, since := r.expect.behind(p.now, objs...)
+	if name == "" {
+		return false, nil
+	}
+	log := logf.FromContext(ctx)
+	if since < cacheWaitLimit || r.Fresh == nil {
+		cacheWaits.WithLabelValues(p.policy.Namespace, p.policy.Name, "wait").Inc()
+		log.V(2).Info("The cache is behind a write of ours: deciding once it caught up", "object", name, "since", since)
+		return true, nil
+	}
+	cacheWaits.WithLabelValues(p.policy.Namespace, p.policy.Name, "direct").Inc()
+	log.V(1).Info("The cache lags a write of ours: this pass reads from the API server", "object", name, "since", since)
+	var cs kruisev1alpha1.CloneSet
+	if err := r.Fresh.Get(ctx, client.ObjectKeyFromObject(p.cs), &cs); err != nil {
+		return false, p.fail("target", err)
+	}
+	p.cs = &cs
+	if p.pods, p.pending, err = r.listPods(ctx, r.Fresh, &cs, p.now); err != nil {
+		return false, p.fail("pods", err)
+	}
+	return false, nil
 }
 
 // targetUnreadable reports a CloneSet that is missing or could not be read.
@@ -317,7 +372,11 @@ func (r *Reconciler) scale(ctx context.Context, p *pass, s autoscaler.Scale) err
 		return nil
 	}
 	cs, was := p.cs, ptrValue(p.cs.Spec.Replicas)
-	if err := r.Target.Scale(ctx, cs, s.Replicas, s.PodsToDelete); err != nil {
+	err := r.Target.Scale(ctx, cs, s.Replicas, s.PodsToDelete)
+	if err == nil {
+		r.expect.wrote(cs.UID, cs.ResourceVersion, r.Clock.Now())
+	}
+	if err != nil {
 		// A conflict means someone else wrote the CloneSet: nothing of ours was written,
 		// and the next pass re-reads and re-decides (the memory was not committed).
 		setCondition(p.status, p.policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedUpdateTarget", err.Error())
@@ -372,13 +431,13 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 
 // listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by
 // name, and how many pods the CloneSet is still to create (see below for negative).
-func (r *Reconciler) listPods(ctx context.Context, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
+func (r *Reconciler) listPods(ctx context.Context, reader client.Reader, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
 	sel, err := metav1.LabelSelectorAsSelector(cs.Spec.Selector)
 	if err != nil || sel.Empty() {
 		return nil, 0, fmt.Errorf("CloneSet %s/%s has an unusable selector: %v", cs.Namespace, cs.Name, err)
 	}
 	var list corev1.PodList
-	if err := r.Reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+	if err := reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, 0, fmt.Errorf("listing pods of CloneSet %s/%s: %w", cs.Namespace, cs.Name, err)
 	}
 	preDelete, _ := drainHook(cs)

@@ -60,6 +60,12 @@ type env struct {
 	metricsAddr string
 	// published records what the controller publishes for the external metrics API.
 	published recordingPublisher
+	// lag, when set, reads pods and the CloneSet through a cache this far behind.
+	lag time.Duration
+	// shard is the part of the policies the controller acts on; publisher, when set,
+	// records its decisions instead of published.
+	shard     controller.Shard
+	publisher *recordingPublisher
 }
 
 // recordingPublisher keeps the last values published per policy.
@@ -98,6 +104,8 @@ func TestController(t *testing.T) {
 	}{
 		{"scale-out raises replicas and new pods go init then allocated", scaleOut},
 		{"scale-in tombstones the least-loaded pod and deletes exactly it once drained", scaleIn},
+		{"through a cache 1.5 s behind, a pass after a write waits for it: one tombstone, no conflict", laggingCache},
+		{"two shards split the policies by CloneSet, and never both act on one", twoShards},
 		{"load rising during a drain revives the pod and creates none", revive},
 		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
 		{"an eviction that hangs holds only its own policy: another fleet is decided meanwhile", slowEvictor},
@@ -242,7 +250,11 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var target controller.ScaleTarget = &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()}
+	var reader client.Reader = mgr.GetClient()
+	if e.lag > 0 {
+		reader = &laggingReader{inner: reader, lag: e.lag}
+	}
+	var target controller.ScaleTarget = &kruise.CloneSets{Reader: reader, Writer: mgr.GetClient()}
 	if wrap != nil {
 		target = wrap(target)
 	}
@@ -254,13 +266,17 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		sources[v1alpha1.SourcePrometheus] = e.failing
 	}
 	r := &controller.Reconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Target: target,
+		Client: mgr.GetClient(), Reader: reader, Fresh: mgr.GetAPIReader(), Target: target, // as the binary reads
 		Sources:       sources,
 		Histories:     map[v1alpha1.MetricsSourceType]controller.HistorySource{},
 		DefaultSource: v1alpha1.SourceAnnotations,
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
 		Publisher: &e.published, Workers: 4, // as the binary runs: races show under -race
+		Shard: e.shard,
+	}
+	if e.publisher != nil {
+		r.Publisher = e.publisher
 	}
 	if e.history != nil {
 		r.Histories[v1alpha1.SourceAnnotations] = e.history

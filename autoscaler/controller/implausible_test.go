@@ -46,7 +46,7 @@ func TestReconcileWithAnImplausibleSample(t *testing.T) {
 					Since: now.Add(-time.Hour), Created: now.Add(-time.Hour), Values: map[string]float64{string(v1alpha1.MetricPullStreams): v}})
 			}
 			rec := &writes{}
-			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec)
+			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec, 0)
 			recorder := events.NewFakeRecorder(20)
 			clk := &stepClock{now: now}
 			src := &replaySource{values: valuesOf(snap)}

@@ -69,6 +69,10 @@ var (
 		Name: "streamscaler_reconcile_errors_total",
 		Help: "Failed reconcile stages: target, pods, metrics, evict, state, scale, status, finalizer, release.",
 	}, []string{"namespace", "policy", "stage"})
+	cacheWaits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "streamscaler_cache_behind_total",
+		Help: "Passes that found the informer cache behind a write of the controller's own, by what they did: wait (ran again 100 ms later) or direct (read from the API server after 5 s).",
+	}, []string{"namespace", "policy", "action"})
 	writeConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "streamscaler_write_conflicts_total",
 		Help: "Writes refused because another writer changed the object first, by stage; the pass is retried at once.",
@@ -77,7 +81,7 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(podTransitions, podsByState, stateDuration, fleetReplicas, metricValue,
-		metricTarget, metricImplausible, samplesMissing, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts)
+		metricTarget, metricImplausible, samplesMissing, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts, cacheWaits)
 }
 
 // Replica kinds of streamscaler_fleet_replicas.

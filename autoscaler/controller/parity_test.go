@@ -64,7 +64,7 @@ func TestParityWithSimulator(t *testing.T) {
 			break
 		}
 		rec := &writes{}
-		c := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(mapper), spec, a.Snapshot, rec)
+		c := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(mapper), spec, a.Snapshot, rec, k)
 		r.Client, r.Reader, r.Target = c, c, &kruise.CloneSets{Reader: c, Writer: c}
 		src.values, src.asked = valuesOf(a.Snapshot), false
 		clk.now = a.Snapshot.Now
@@ -147,9 +147,12 @@ func parityDemand() simulate.Demand {
 
 // parityWorld is the API server as the snapshot describes it: the policy, its CloneSet
 // and every pod with its state, readiness and age.
-func parityWorld(b *fake.ClientBuilder, spec *v1alpha1.ScalingPolicySpec, s autoscaler.Snapshot, rec *writes) client.Client {
+// The world of step k is new: its CloneSet has a UID of its own, so that the controller's
+// expectations (a write of the last step) do not mistake the fake client's fresh
+// resourceVersion for a cache that missed that write.
+func parityWorld(b *fake.ClientBuilder, spec *v1alpha1.ScalingPolicySpec, s autoscaler.Snapshot, rec *writes, k int) client.Client {
 	cs := &kruisev1alpha1.CloneSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge", UID: "cloneset-uid"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge", UID: types.UID(fmt.Sprintf("cloneset-uid-%d", k))},
 		Spec: kruisev1alpha1.CloneSetSpec{Replicas: ptr.To(s.Replicas), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "edge"}},
 			ScaleStrategy: kruisev1alpha1.CloneSetScaleStrategy{PodsToDelete: s.PodsToDelete}},
 	}

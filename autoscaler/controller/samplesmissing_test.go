@@ -83,7 +83,7 @@ func TestSamplesMissingSaysWhy(t *testing.T) {
 			}
 			rec := &writes{}
 			scheme := fakeScheme(t)
-			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec)
+			cl := parityWorld(fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)), paritySpec(), snap, rec, 0)
 			recorder := events.NewFakeRecorder(100)
 			src := &replaySource{}
 			clock := &stepClock{now: now}

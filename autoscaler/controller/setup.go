@@ -49,6 +49,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ScalingPolicy{}, targetIndex, targetOf); err != nil {
 		return err
 	}
+	// Every write goes through the expectations, so that a pass reading the cache knows
+	// whether it shows them.
+	if _, ok := r.Client.(*expectingClient); !ok {
+		r.Client = &expectingClient{Client: r.Client, exp: &r.expect, now: r.Clock.Now}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scalingpolicy").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: max(1, r.Workers)}).

@@ -59,6 +59,7 @@ type controllerFlags struct {
 	leaderElect                                                        bool
 	kubeQPS                                                            float64
 	kubeBurst, workers                                                 int
+	shardIndex, shardCount                                             int
 	zapDevel                                                           bool
 	verbosity                                                          int
 }
@@ -101,6 +102,8 @@ func newControllerCommand() *cobra.Command {
 	f.Float64Var(&fl.kubeQPS, "kube-api-qps", 50, "requests per second to the Kubernetes API, in and out of the cluster")
 	f.IntVar(&fl.kubeBurst, "kube-api-burst", 100, "requests allowed above --kube-api-qps in a burst")
 	f.IntVar(&fl.workers, "max-concurrent-reconciles", 4, "policies reconciled at once; one slow policy holds only its own worker")
+	f.IntVar(&fl.shardCount, "shard-count", 1, "shards the policies are split into by the CloneSet they name (FNV-1a of namespace/name), one controller Deployment each, for more policies than one process serves; each shard elects its own leader")
+	f.IntVar(&fl.shardIndex, "shard-index", 0, "the shard this controller acts on, 0 to --shard-count - 1")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
 	f.IntVarP(&fl.verbosity, "v", "v", 0, "log verbosity (0-4)")
 	return cmd
@@ -141,12 +144,16 @@ func runController(fl controllerFlags) error {
 			return fmt.Errorf("building the scheme: %w", err)
 		}
 	}
+	shard := controller.Shard{Index: fl.shardIndex, Count: fl.shardCount}
+	if err := shard.Validate(); err != nil {
+		return fmt.Errorf("--shard-index/--shard-count: %w", err)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: fl.metricsAddr},
 		HealthProbeBindAddress:  fl.probeAddr,
 		LeaderElection:          fl.leaderElect,
-		LeaderElectionID:        "streamscaler.streamscaler.io",
+		LeaderElectionID:        shard.LeaseName("streamscaler.streamscaler.io"),
 		LeaderElectionNamespace: fl.leaderNamespace,
 		// A clean stop hands the lease over at once: the process exits when Start
 		// returns, so nothing acts after the release. Without it, a standby waited
@@ -157,8 +164,10 @@ func runController(fl controllerFlags) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	r := &controller.Reconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(),
-		Target:        &kruise.CloneSets{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient()},
+		// Reads from the informer cache: steady state costs no API reads. A pass that
+		// would read its own write stale waits for the cache, then reads Fresh.
+		Client: mgr.GetClient(), Reader: mgr.GetClient(), Fresh: mgr.GetAPIReader(),
+		Target:        &kruise.CloneSets{Reader: mgr.GetClient(), Writer: mgr.GetClient()},
 		Sources:       sources,
 		Histories:     histories,
 		DefaultSource: def,
@@ -166,6 +175,7 @@ func runController(fl controllerFlags) error {
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
 		Workers:       fl.workers,
+		Shard:         shard,
 	}
 	if fl.extPort < 0 || fl.extPort > 65535 {
 		return fmt.Errorf("--external-metrics-port %d: want 0 to 65535", fl.extPort)
