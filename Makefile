@@ -77,6 +77,10 @@ DEMO_FLAGS ?=
 demo: controlplane demo-prometheus build ## Run the real controller on a local cluster with an emulated SRS fleet: five hours of a World Cup 98 afternoon in about five minutes; plot in demo.png.
 	$(BIN)/streamscaler demo --plot demo.png $(DEMO_FLAGS)
 
+.PHONY: scale-bench
+scale-bench: controlplane build ## Measure the controller on the real API server with N policies x M pods and print one JSON line (default 1000 x 100; SCALE_FLAGS="--policies 100 --pods-per-policy 10" is what a 2-core machine holds).
+	$(BIN)/streamscaler scale-bench $(SCALE_FLAGS)
+
 TRACE  ?= testdata/traces/wc98_requests_per_minute.csv
 COLUMN ?= count
 POLICY ?= testdata/policies/srs-edge.yaml

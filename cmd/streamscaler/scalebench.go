@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/streamscaler/streamscaler/internal/demo"
+)
+
+func newScaleBenchCommand() *cobra.Command {
+	var cfg demo.BenchConfig
+	cmd := &cobra.Command{
+		Use:   "scale-bench",
+		Short: "Measure the controller on the real API server: N policies of M pods, metric samples rewritten every period",
+		Long: `scale-bench starts the real kube-apiserver, etcd and kruise-manager (make controlplane),
+creates --policies CloneSets of --pods-per-policy pods with a ScalingPolicy each, runs this
+binary's controller on them while a sidecar-like writer rewrites every pod's stream count
+once a period, and prints one JSON line of what the controller used per period.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			cfg.Binary, cfg.Progress = bin, cmd.ErrOrStderr()
+			res, err := demo.ScaleBench(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			line, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(line))
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Policies, "policies", 1000, "ScalingPolicies, each over its own CloneSet")
+	f.IntVar(&cfg.PodsPerPolicy, "pods-per-policy", 100, "pods of each CloneSet")
+	f.DurationVar(&cfg.Period, "period", 15*time.Second, "the policies' syncPeriod and the sidecar's rewrite interval")
+	f.IntVar(&cfg.Periods, "periods", 4, "sync periods measured, after one of warm-up")
+	f.IntVar(&cfg.Workers, "workers", 4, "the controller's --max-concurrent-reconciles")
+	return cmd
+}

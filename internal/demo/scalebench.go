@@ -1,0 +1,445 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	dto "github.com/prometheus/client_model/go"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
+	"github.com/streamscaler/streamscaler/internal/testcluster"
+)
+
+// BenchConfig sizes the scale harness.
+type BenchConfig struct {
+	// Binary is the streamscaler executable run as the controller.
+	Binary string
+	// Policies CloneSets, each with PodsPerPolicy pods and a ScalingPolicy.
+	Policies, PodsPerPolicy int
+	// Period is the policies' syncPeriod (default 15s); Periods how many are measured
+	// (default 4), after one period of warm-up once every pod is allocated.
+	Period  time.Duration
+	Periods int
+	// Workers is the controller's --max-concurrent-reconciles (default 4).
+	Workers int
+	// Progress gets a line per stage; may be nil.
+	Progress io.Writer
+}
+
+// BenchResult is the harness's one JSON line.
+type BenchResult struct {
+	Policies                      int     `json:"policies"`
+	PodsPerPolicy                 int     `json:"podsPerPolicy"`
+	PeriodSeconds                 float64 `json:"periodSeconds"`
+	ControllerCPUSecondsPerPeriod float64 `json:"controllerCPUSecondsPerPeriod"`
+	ControllerPeakRSSBytes        int64   `json:"controllerPeakRSSBytes"`
+	APIRequestsPerPass            float64 `json:"apiRequestsPerPass"`
+	APIReadsPerPass               float64 `json:"apiReadsPerPass"`
+	ReconcileP99Seconds           float64 `json:"reconcileP99Seconds"`
+	DecisionLatencyP99Seconds     float64 `json:"decisionLatencyP99Seconds"`
+	Passes                        float64 `json:"passes"`
+	SampleWrites                  int64   `json:"sampleWrites"`
+}
+
+// ScaleBench starts the real kube-apiserver, etcd and kruise-manager, creates
+// Policies fleets of PodsPerPolicy pods (Kruise creates the pods; the harness stands in
+// for the kubelet and marks them Ready), runs the controller binary on them, and, while a
+// sidecar-like writer rewrites every pod's stream count once a period (9 to 11 streams
+// against a target of 10, so that no fleet resizes), measures the controller over Periods
+// sync periods: its CPU time, peak memory, its own API requests per pass (its client's
+// rest_client_requests_total over controller_runtime_reconcile_total), the p99 of a pass
+// and of a decision's latency (the p99 time a policy waited in the work queue plus the p99
+// pass).
+func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
+	if cfg.Policies < 1 || cfg.PodsPerPolicy < 1 {
+		return nil, fmt.Errorf("policies %d, pods per policy %d: want at least 1 each", cfg.Policies, cfg.PodsPerPolicy)
+	}
+	if cfg.Period == 0 {
+		cfg.Period = 15 * time.Second
+	}
+	if cfg.Periods == 0 {
+		cfg.Periods = 4
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Period < time.Second || cfg.Periods < 1 || cfg.Workers < 1 {
+		return nil, fmt.Errorf("period %s, periods %d, workers %d: want at least 1s, 1 and 1", cfg.Period, cfg.Periods, cfg.Workers)
+	}
+	say := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+		}
+	}
+	began := time.Now()
+	cl, err := testcluster.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	defer func() { _ = cl.Stop() }()
+	say("control plane up in %s", time.Since(began).Round(100*time.Millisecond))
+	c := cl.Client
+	const ns = "bench"
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return nil, err
+	}
+	total := cfg.Policies * cfg.PodsPerPolicy
+	if err := benchFleets(ctx, c, ns, cfg); err != nil {
+		return nil, err
+	}
+	ready, err := benchReady(ctx, cl, ns, total)
+	if err != nil {
+		return nil, err
+	}
+	say("%d fleets of %d pods: %d pods created by kruise-manager and Ready", cfg.Policies, cfg.PodsPerPolicy, ready)
+
+	dir, err := os.MkdirTemp("", "streamscaler-scale-bench-")
+	if err != nil {
+		return nil, err
+	}
+	ctrl, err := newControllerProcess("controller", cfg.Binary, cl.KubeconfigPath(), string(v1alpha1.SourceAnnotations), dir, "")
+	if err != nil {
+		return nil, err
+	}
+	ctrl.extra = []string{"--max-concurrent-reconciles", strconv.Itoa(cfg.Workers)}
+	if err := ctrl.start(); err != nil {
+		return nil, err
+	}
+	defer ctrl.stop(syscall.SIGTERM)
+
+	writer := &sampleWriter{c: c, ns: ns}
+	wctx, stopWriter := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); writer.run(wctx, cfg.Period) }()
+	defer func() { stopWriter(); wg.Wait() }()
+
+	deadline := time.Now().Add(10*time.Minute + time.Duration(total)*50*time.Millisecond)
+	for {
+		n, err := countAllocated(ctx, c, ns)
+		if err != nil {
+			return nil, err
+		}
+		if n == total {
+			break
+		}
+		if err := ctrl.alive(); err != nil {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d of %d pods allocated after %s (controller log in %s)", n, total, time.Since(began).Round(time.Second), dir)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	say("every pod allocated; warming up for one period")
+	time.Sleep(cfg.Period)
+
+	before, err := benchSnapshot(ctrl)
+	if err != nil {
+		return nil, err
+	}
+	window := time.Duration(cfg.Periods) * cfg.Period
+	say("measuring %d periods (%s)", cfg.Periods, window)
+	select {
+	case <-time.After(window):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	after, err := benchSnapshot(ctrl)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctrl.alive(); err != nil {
+		return nil, err
+	}
+	passes := after.passes - before.passes
+	if passes <= 0 {
+		return nil, fmt.Errorf("the controller ran no pass in %s (log in %s)", window, dir)
+	}
+	res := &BenchResult{
+		Policies: cfg.Policies, PodsPerPolicy: cfg.PodsPerPolicy, PeriodSeconds: cfg.Period.Seconds(),
+		ControllerCPUSecondsPerPeriod: (after.cpu - before.cpu).Seconds() / float64(cfg.Periods),
+		ControllerPeakRSSBytes:        after.peakRSS,
+		APIRequestsPerPass:            (after.requests - before.requests) / passes,
+		APIReadsPerPass:               (after.reads - before.reads) / passes,
+		ReconcileP99Seconds:           quantile(0.99, before.reconcile, after.reconcile),
+		Passes:                        passes,
+		SampleWrites:                  writer.writes.Load(),
+	}
+	res.DecisionLatencyP99Seconds = quantile(0.99, before.queue, after.queue) + res.ReconcileP99Seconds
+	say("done; controller log in %s", dir)
+	return res, nil
+}
+
+// benchFleets creates the CloneSets and their policies.
+func benchFleets(ctx context.Context, c client.Client, ns string, cfg BenchConfig) error {
+	target := resource.MustParse("10")
+	for i := range cfg.Policies {
+		name := fmt.Sprintf("fleet-%04d", i)
+		labels := map[string]string{"app": name}
+		cs := &kruisev1alpha1.CloneSet{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: kruisev1alpha1.CloneSetSpec{
+				Replicas: ptr.To(int32(cfg.PodsPerPolicy)),
+				Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "srs", Image: "registry.invalid/ossrs/srs:7"}}},
+				},
+			},
+		}
+		policy := &v1alpha1.ScalingPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: v1alpha1.ScalingPolicySpec{
+				TargetRef: v1alpha1.TargetRef{Name: name}, MinReplicas: ptr.To(int32(1)), MaxReplicas: int32(2 * cfg.PodsPerPolicy),
+				Metrics:    []v1alpha1.MetricSpec{{Type: v1alpha1.MetricPullStreams, Target: v1alpha1.MetricTarget{AverageValue: &target}}},
+				SyncPeriod: &metav1.Duration{Duration: cfg.Period},
+			},
+		}
+		for _, o := range []client.Object{cs, policy} {
+			if err := c.Create(ctx, o); err != nil {
+				return fmt.Errorf("creating %s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// benchReady waits for Kruise to create every pod and marks each Ready, as a kubelet
+// would, eight at a time.
+func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total int) (int, error) {
+	deadline := time.Now().Add(5*time.Minute + time.Duration(total)*20*time.Millisecond)
+	var pods corev1.PodList
+	for {
+		if err := cl.Client.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+			return 0, err
+		}
+		if len(pods.Items) >= total {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("kruise-manager created %d of %d pods", len(pods.Items), total)
+		}
+		time.Sleep(time.Second)
+	}
+	work := make(chan *corev1.Pod)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				if err := cl.SetPodReady(ctx, p); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := range pods.Items {
+		work <- &pods.Items[i]
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return len(pods.Items), nil
+}
+
+// countAllocated counts the pods the controller labelled allocated.
+func countAllocated(ctx context.Context, c client.Client, ns string) (int, error) {
+	var pods corev1.PodList
+	if err := c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{v1alpha1.StateLabel: "allocated"}); err != nil {
+		return 0, err
+	}
+	return len(pods.Items), nil
+}
+
+// sampleWriter is every pod's sidecar: once a period it rewrites the pod's stream count
+// (9, 10 or 11 in turn) and the time of the reading, spread over the period.
+type sampleWriter struct {
+	c      client.Client
+	ns     string
+	writes atomic.Int64
+}
+
+func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
+	for round := 0; ctx.Err() == nil; round++ {
+		var pods corev1.PodList
+		if err := w.c.List(ctx, &pods, client.InNamespace(w.ns)); err != nil || len(pods.Items) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		gap := period / time.Duration(len(pods.Items))
+		start := time.Now()
+		for i, p := range pods.Items {
+			v := 9 + (round+i)%3
+			patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d",%q:%q}}}`, v1alpha1.MetricAnnotationPrefix+string(v1alpha1.MetricPullStreams), v,
+				v1alpha1.MetricTimeAnnotation, time.Now().UTC().Format(time.RFC3339))
+			obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name}}
+			if err := w.c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err == nil {
+				w.writes.Add(1)
+			}
+			if wait := time.Until(start.Add(time.Duration(i+1) * gap)); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+	}
+}
+
+// benchFigures are the controller's counters at one moment.
+type benchFigures struct {
+	cpu                     time.Duration
+	peakRSS                 int64
+	requests, reads, passes float64
+	reconcile, queue        *dto.Histogram
+}
+
+// benchSnapshot reads the controller's CPU time and peak memory from /proc and its
+// counters from its metrics endpoint.
+func benchSnapshot(p *controllerProcess) (benchFigures, error) {
+	var f benchFigures
+	if p.cmd == nil || p.cmd.Process == nil {
+		return f, errors.New("the controller is not running")
+	}
+	pid := p.cmd.Process.Pid
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return f, fmt.Errorf("reading the controller's CPU time: %w", err)
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if len(fields) < 13 {
+		return f, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, stat)
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	f.cpu = time.Duration((utime + stime) / clockTicks * float64(time.Second))
+	status, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return f, err
+	}
+	defer status.Close()
+	sc := bufio.NewScanner(status)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			f.peakRSS = kb * 1024
+		}
+	}
+	fams := p.metrics()
+	if fams == nil {
+		return f, errors.New("the controller's metrics endpoint does not answer")
+	}
+	for _, m := range fams["rest_client_requests_total"].GetMetric() {
+		v := m.GetCounter().GetValue()
+		f.requests += v
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "method" && (l.GetValue() == "GET" || l.GetValue() == "LIST") {
+				f.reads += v
+			}
+		}
+	}
+	match := func(m *dto.Metric, name, value string) bool {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == name && l.GetValue() == value {
+				return true
+			}
+		}
+		return false
+	}
+	for _, m := range fams["controller_runtime_reconcile_total"].GetMetric() {
+		if match(m, "controller", "scalingpolicy") {
+			f.passes += m.GetCounter().GetValue()
+		}
+	}
+	f.reconcile = mergeHistograms(fams["controller_runtime_reconcile_time_seconds"], "controller", "scalingpolicy", match)
+	f.queue = mergeHistograms(fams["workqueue_queue_duration_seconds"], "name", "scalingpolicy", match)
+	return f, nil
+}
+
+// mergeHistograms adds up the histograms of a family whose label name is value.
+func mergeHistograms(fam *dto.MetricFamily, name, value string, match func(*dto.Metric, string, string) bool) *dto.Histogram {
+	out := &dto.Histogram{}
+	byBound := map[float64]uint64{}
+	for _, m := range fam.GetMetric() {
+		if !match(m, name, value) || m.GetHistogram() == nil {
+			continue
+		}
+		h := m.GetHistogram()
+		out.SampleCount = ptr.To(out.GetSampleCount() + h.GetSampleCount())
+		for _, b := range h.GetBucket() {
+			byBound[b.GetUpperBound()] += b.GetCumulativeCount()
+		}
+	}
+	bounds := make([]float64, 0, len(byBound))
+	for b := range byBound {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	for _, b := range bounds {
+		out.Bucket = append(out.Bucket, &dto.Bucket{UpperBound: ptr.To(b), CumulativeCount: ptr.To(byBound[b])})
+	}
+	return out
+}
+
+// quantile is the q quantile of what a histogram observed between two readings: the upper
+// bound of the first bucket that holds it (an upper estimate, as bucketed figures are).
+func quantile(q float64, before, after *dto.Histogram) float64 {
+	n := after.GetSampleCount() - before.GetSampleCount()
+	if n == 0 {
+		return 0
+	}
+	prev := map[float64]uint64{}
+	for _, b := range before.GetBucket() {
+		prev[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	want := uint64(math.Ceil(q * float64(n)))
+	last := 0.0
+	for _, b := range after.GetBucket() {
+		if math.IsInf(b.GetUpperBound(), 1) {
+			break
+		}
+		last = b.GetUpperBound()
+		if b.GetCumulativeCount()-prev[b.GetUpperBound()] >= want {
+			return last
+		}
+	}
+	// Beyond the largest bucket: the largest bound, which the quantile is at least.
+	return last
+}
