@@ -28,33 +28,7 @@ import (
 // the lease.
 func TestCleanStopReleasesTheLease(t *testing.T) {
 	cluster := testcluster.ForTest(t)
-	bin := buildBinary(t)
-	ports, err := freeLocalPorts(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(t.TempDir(), "controller.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(bin, "controller", "--kubeconfig", cluster.KubeconfigPath(),
-		"--leader-elect", "--leader-election-namespace", "default", "--external-metrics-port", "0",
-		"--metrics-bind-address", "127.0.0.1:"+ports[0], "--health-probe-bind-address", "127.0.0.1:"+ports[1])
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("controller log:\n%s", out)
-		}
-	}()
+	cmd, exited := startControllerBinary(t, cluster, "--leader-elect", "--leader-election-namespace", "default")
 
 	c, err := client.New(cluster.Config, client.Options{})
 	if err != nil {
@@ -117,6 +91,42 @@ func buildBinary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return built
+}
+
+// startControllerBinary runs `streamscaler controller` on cluster with its metrics and
+// probes on free loopback ports, the external metrics API off, and more flags; it is
+// killed when the test ends, and its log printed if the test failed. exited gets the
+// result of Wait.
+func startControllerBinary(t *testing.T, cluster *testcluster.Cluster, flags ...string) (cmd *exec.Cmd, exited <-chan error) {
+	t.Helper()
+	bin := buildBinary(t)
+	ports, err := freeLocalPorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "controller.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"controller", "--kubeconfig", cluster.KubeconfigPath(), "--external-metrics-port", "0",
+		"--metrics-bind-address", "127.0.0.1:" + ports[0], "--health-probe-bind-address", "127.0.0.1:" + ports[1]}, flags...)
+	cmd = exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); logFile.Close() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("controller log:\n%s", out)
+		}
+	})
+	return cmd, done
 }
 
 // freeLocalPorts finds n free ports on 127.0.0.1.

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -57,39 +56,19 @@ func TestWebhookCertificatesFromTheSecret(t *testing.T) {
 		}
 	}
 
-	bin := buildBinary(t)
-	ports, err := freeLocalPorts(3)
+	ports, err := freeLocalPorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	webhookPort := ports[0]
 	certDir := t.TempDir()
-	logPath := filepath.Join(t.TempDir(), "controller.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
 	// A lease held by someone else: this replica stands by and must serve all the same.
-	cmd := exec.Command(bin, "controller", "--kubeconfig", cluster.KubeconfigPath(),
-		"--leader-elect", "--leader-election-namespace", "streamscaler-system", "--external-metrics-port", "0",
-		"--metrics-bind-address", "127.0.0.1:"+ports[0], "--health-probe-bind-address", "127.0.0.1:"+ports[1],
-		"--webhook-port", ports[2], "--webhook-host", "127.0.0.1", "--webhook-cert-dir", certDir,
-		"--webhook-cert-secret", "streamscaler-system/streamscaler-webhook-cert")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := holdLease(ctx, c, "streamscaler-system"); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("controller log:\n%s", out)
-		}
-	}()
+	startControllerBinary(t, cluster, "--leader-elect", "--leader-election-namespace", "streamscaler-system",
+		"--webhook-port", webhookPort, "--webhook-host", "127.0.0.1", "--webhook-cert-dir", certDir,
+		"--webhook-cert-secret", "streamscaler-system/streamscaler-webhook-cert")
 
 	var caBundle []byte
 	deadline := time.Now().Add(60 * time.Second)
@@ -128,7 +107,7 @@ func TestWebhookCertificatesFromTheSecret(t *testing.T) {
 	var handshake error
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		var conn *tls.Conn
-		conn, handshake = tls.Dial("tcp", "127.0.0.1:"+ports[2], &tls.Config{RootCAs: pool, ServerName: "streamscaler-webhook.streamscaler-system.svc", MinVersion: tls.VersionTLS12})
+		conn, handshake = tls.Dial("tcp", "127.0.0.1:"+webhookPort, &tls.Config{RootCAs: pool, ServerName: "streamscaler-webhook.streamscaler-system.svc", MinVersion: tls.VersionTLS12})
 		if handshake == nil {
 			conn.Close()
 			break
