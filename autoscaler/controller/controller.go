@@ -372,16 +372,14 @@ func (r *Reconciler) scale(ctx context.Context, p *pass, s autoscaler.Scale) err
 		return nil
 	}
 	cs, was := p.cs, ptrValue(p.cs.Spec.Replicas)
-	err := r.Target.Scale(ctx, cs, s.Replicas, s.PodsToDelete)
-	if err == nil {
-		r.expect.wrote(cs.UID, cs.ResourceVersion, r.Clock.Now())
-	}
-	if err != nil {
+	if err := r.Target.Scale(ctx, cs, s.Replicas, s.PodsToDelete); err != nil {
 		// A conflict means someone else wrote the CloneSet: nothing of ours was written,
 		// and the next pass re-reads and re-decides (the memory was not committed).
 		setCondition(p.status, p.policy.Generation, v1alpha1.ConditionAbleToScale, false, "FailedUpdateTarget", err.Error())
 		return p.fail("scale", errors.Join(err, r.writeStatus(ctx, p.policy, p.status)))
 	}
+	// The CloneSet as read is the version the cache may still show.
+	r.expect.wrote(cs.UID, cs.ResourceVersion, r.Clock.Now())
 	r.event(p.policy, corev1.EventTypeNormal, "Scaled", "Scale", "CloneSet %s: replicas %d -> %d, deleting %v", cs.Name, was, s.Replicas, s.PodsToDelete)
 	if s.Replicas != was {
 		p.status.LastScaleTime = &metav1.Time{Time: p.now}

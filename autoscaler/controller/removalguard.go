@@ -66,12 +66,12 @@ type RemovalGuard struct {
 
 var _ admission.Handler = &RemovalGuard{}
 
-var removalsHeld = prometheus.NewCounterVec(prometheus.CounterOpts{
+var removals = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "streamscaler_removals_total",
 	Help: "Pod deletions and evictions the removal guard saw on hooked pods, by operation (delete, evict) and verdict (held: refused and drained first; forced: grace period 0, viewers cut on purpose; allowed).",
 }, []string{"namespace", "policy", "operation", "verdict"})
 
-func init() { ctrlmetrics.Registry.MustRegister(removalsHeld) }
+func init() { ctrlmetrics.Registry.MustRegister(removals) }
 
 // removal is what the guard knows of one request.
 type removal struct {
@@ -156,7 +156,7 @@ func (g *RemovalGuard) Handle(ctx context.Context, req admission.Request) admiss
 	}
 	log := logf.FromContext(ctx).WithValues("pod", types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, "operation", op, "user", r.user)
 	if hooked(pod) {
-		removalsHeld.WithLabelValues(pod.Namespace, pod.Annotations[v1alpha1.PolicyAnnotation], op, verdict).Inc()
+		removals.WithLabelValues(pod.Namespace, pod.Annotations[v1alpha1.PolicyAnnotation], op, verdict).Inc()
 	}
 	switch verdict {
 	case verdictAllowed:
