@@ -65,12 +65,21 @@ type Reconciler struct {
 	// Shard is the part of the policies this controller acts on (zero: all of them). A
 	// policy of another shard is not touched: no label, no write, no status.
 	Shard Shard
+	// EvictionSlots is how many drain-timeout evictions run at once, in the background
+	// (default DefaultEvictionSlots).
+	EvictionSlots int
 
 	mu       sync.Mutex
 	policies map[types.NamespacedName]*policyMemory
 	// expect holds the writes the cache has not shown yet (SetupWithManager records
 	// them).
 	expect expectations
+	// evicting runs evictions off the reconcile path (see evictions.go), and holds the
+	// context and wake-up that forecast seeding uses too.
+	evicting evictions
+	// seedSlot bounds the forecasters seeded at once (see ensureForecaster).
+	seedOnce sync.Once
+	seedSlot chan struct{}
 }
 
 // policyMemory is what the controller keeps between passes of one policy: the pass's
@@ -78,7 +87,9 @@ type Reconciler struct {
 type policyMemory struct {
 	autoscaler.Memory
 	forecastFor string
-	handsOn     handsOn
+	// seeding is the forecaster being seeded in the background, if any.
+	seeding *seeding
+	handsOn handsOn
 	// samplesMissing is the last decision's account of pods left without samples
 	// (missingSamples), so that SamplesMissing is emitted when it changes, not every pass.
 	samplesMissing string
@@ -362,6 +373,14 @@ func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) e
 			return p.fail("state", err)
 		}
 	}
+	// An eviction whose pod left tombstone (revived, or gone) is not taken up again.
+	tombstoned := map[types.UID]bool{}
+	for _, q := range p.pods {
+		if q.stored.state == statemachine.Tombstone {
+			tombstoned[q.obj.UID] = true
+		}
+	}
+	r.evicting.forget(types.NamespacedName{Namespace: p.policy.Namespace, Name: p.policy.Name}, func(uid types.UID) bool { return tombstoned[uid] })
 	return r.scale(ctx, p, o.Resize(failed))
 }
 
@@ -468,17 +487,15 @@ func ownedBy(p *corev1.Pod, cs *kruisev1alpha1.CloneSet) bool {
 }
 
 // move carries out one move of the pass: at a drain timeout it evicts what is left
-// first, and reports false, changing nothing, when that failed (the pod stays in
-// tombstone and the eviction is retried at the next decision).
+// first, and reports false, changing nothing, while the eviction runs or when it failed
+// (the pod stays in tombstone and the eviction is retried).
 func (r *Reconciler) move(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, mv autoscaler.Move) (bool, error) {
 	log := logf.FromContext(ctx).WithValues("pod", klog.KObj(p.obj))
 	t := mv.Transition
 	var extra map[string]string
 	if mv.Evict {
-		cut, err := r.evict(ctx, policy, p, mv)
-		if err != nil {
-			r.event(p.obj, corev1.EventTypeWarning, "EvictionFailed", "Evict", "evicting at the drain timeout: %v", err)
-			log.Error(err, "Evicting at the drain timeout; the pod stays in tombstone and is retried")
+		cut, done := r.evict(ctx, policy, p, mv)
+		if !done {
 			return false, nil
 		}
 		extra = map[string]string{v1alpha1.EvictedStreamsAnnotation: fmt.Sprint(cut)}
@@ -501,21 +518,54 @@ func (r *Reconciler) move(ctx context.Context, policy *v1alpha1.ScalingPolicy, p
 	return true, nil
 }
 
-// evict runs the policy's evictor on what is left on a pod at its drain timeout and
-// counts the streams it cut.
-func (r *Reconciler) evict(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, mv autoscaler.Move) (int, error) {
-	ev := r.Evictors[policy.Spec.Eviction()]
+// evict ends what is left on a pod at its drain timeout with the policy's evictor and
+// reports how many streams it cut, and whether it is done. An evictor that does no I/O
+// (NoEviction) answers at once; any other runs in the background (evictions.go), so
+// that kicking thousands of players one by one holds no reconcile worker: the pass that
+// starts it, and those while it runs, report it not done, and the first pass after it
+// ended takes its outcome. Streams are counted as they are cut, a failed attempt's too.
+func (r *Reconciler) evict(ctx context.Context, policy *v1alpha1.ScalingPolicy, p *pod, mv autoscaler.Move) (int, bool) {
+	action := policy.Spec.Eviction()
+	ev := r.Evictors[action]
 	if ev == nil {
-		r.event(policy, corev1.EventTypeWarning, "EvictorUnavailable", "Evict", "evictionAction %s is not available in this controller; pod %s is removed with its streams as with none", policy.Spec.Eviction(), p.obj.Name)
+		r.event(policy, corev1.EventTypeWarning, "EvictorUnavailable", "Evict", "evictionAction %s is not available in this controller; pod %s is removed with its streams as with none", action, p.obj.Name)
 		ev = NoEviction{}
 	}
-	cut, err := ev.Evict(ctx, policy, p.obj, int(math.Round(mv.Streams)))
-	if err != nil {
-		return 0, err
+	left := int(math.Round(mv.Streams))
+	if _, instant := ev.(NoEviction); instant {
+		cut, _ := ev.Evict(ctx, policy, p.obj, left)
+		r.evicted(policy, p.obj, cut, nil)
+		return cut, true
 	}
-	r.event(p.obj, corev1.EventTypeNormal, "Evicted", "Evict", "drain timeout %s: %d streams evicted (%s)", policy.Spec.DrainTimeout(), cut, policy.Spec.Eviction())
+	key := types.NamespacedName{Namespace: policy.Namespace, Name: policy.Name}
+	target, obj := policy.DeepCopy(), p.obj.DeepCopy()
+	log := logf.FromContext(ctx).WithValues("pod", klog.KObj(p.obj))
+	status, cut, err := r.evicting.poll(p.obj.UID, key, p.stored.since, r.Clock.Now(), policy.Spec.Period(), func(bg context.Context) (int, error) {
+		evictionsRunning.Inc()
+		defer evictionsRunning.Dec()
+		n, err := ev.Evict(logf.IntoContext(bg, log), target, obj, left)
+		r.evicted(target, obj, n, err)
+		return n, err
+	})
+	switch status {
+	case evictDone:
+		return cut, true
+	case evictFailed:
+		countFailure(key, "evict", err)
+		r.event(p.obj, corev1.EventTypeWarning, "EvictionFailed", "Evict", "evicting at the drain timeout: %v (%d streams cut so far)", err, cut)
+		log.Error(err, "Evicting at the drain timeout; the pod stays in tombstone and is retried", "cutSoFar", cut)
+	default:
+		log.V(1).Info("Evicting at the drain timeout in the background", "running", r.evicting.inFlight())
+	}
+	return cut, false
+}
+
+// evicted counts the streams an eviction attempt cut.
+func (r *Reconciler) evicted(policy *v1alpha1.ScalingPolicy, p *corev1.Pod, cut int, err error) {
+	if cut > 0 || err == nil {
+		r.event(p, corev1.EventTypeNormal, "Evicted", "Evict", "drain timeout %s: %d streams evicted (%s)", policy.Spec.DrainTimeout(), cut, policy.Spec.Eviction())
+	}
 	evictedStreams.WithLabelValues(policy.Namespace, policy.Name, string(policy.Spec.Eviction())).Add(float64(cut))
-	return cut, nil
 }
 
 // writeState stores a state on the pod with an optimistic-lock patch: if the pod changed

@@ -66,6 +66,9 @@ type env struct {
 	// records its decisions instead of published.
 	shard     controller.Shard
 	publisher *recordingPublisher
+	// workers, when set, is how many policies the controller reconciles at once (4
+	// otherwise, as the binary's default).
+	workers int
 }
 
 // recordingPublisher keeps the last values published per policy.
@@ -108,7 +111,7 @@ func TestController(t *testing.T) {
 		{"two shards split the policies by CloneSet, and never both act on one", twoShards},
 		{"load rising during a drain revives the pod and creates none", revive},
 		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
-		{"an eviction that hangs holds only its own policy: another fleet is decided meanwhile", slowEvictor},
+		{"an eviction that hangs holds no reconcile worker: with one worker another fleet is decided meanwhile, and the outcome is taken up when it ends", slowEvictor},
 		{"metric samples rewritten every 100 ms are read at the sync period, not a pass each", frequentSamples},
 		{"a controller killed mid-drain is replaced and finishes the drain", restartMidDrain},
 		{"a conflicting CloneSet update is retried, not clobbered", conflict},
@@ -118,7 +121,7 @@ func TestController(t *testing.T) {
 		{"deleting a policy mid-drain returns the draining pod to allocated and removes the finalizer", deletedMidDrain},
 		{"a second policy on the same CloneSet is refused with a condition, changes nothing, and takes over when the first goes", secondPolicy},
 		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
-		{"prediction seeded from history scales out ahead of the load and reports its forecast", predictive},
+		{"prediction seeded from history, read in the background while the fleet is decided without it, scales out ahead of the load and reports its forecast", predictive},
 		{"every Grafana panel's query returns data from a real Prometheus scraping the controller", dashboards},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
 		{"a pod another controller names in podsToDelete is held by the preDelete hook, drains, then goes", podsToDeleteByOthers},
@@ -142,12 +145,21 @@ func TestController(t *testing.T) {
 type rampHistory struct {
 	mu    sync.Mutex
 	asked []string
+	// gate, when set, holds every answer until it is closed: a slow Prometheus.
+	gate chan struct{}
 }
 
-func (h *rampHistory) History(_ context.Context, _ *v1alpha1.ScalingPolicy, key, pods string, _ time.Time, span, step time.Duration) ([]float64, error) {
+func (h *rampHistory) History(ctx context.Context, _ *v1alpha1.ScalingPolicy, key, pods string, _ time.Time, span, step time.Duration) ([]float64, error) {
 	h.mu.Lock()
 	h.asked = append(h.asked, key+" "+pods)
 	h.mu.Unlock()
+	if h.gate != nil {
+		select {
+		case <-h.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	out := make([]float64, 180)
 	for i := range out {
 		out[i] = float64(i + 1)
@@ -274,6 +286,9 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
 		Publisher: &e.published, Workers: 4, // as the binary runs: races show under -race
 		Shard: e.shard,
+	}
+	if e.workers > 0 {
+		r.Workers = e.workers
 	}
 	if e.publisher != nil {
 		r.Publisher = e.publisher
@@ -709,7 +724,15 @@ func (b *blockingEvictor) Evict(ctx context.Context, _ *v1alpha1.ScalingPolicy, 
 
 func slowEvictor(e *env) {
 	ev := &blockingEvictor{started: make(chan struct{}), release: make(chan struct{})}
-	defer close(ev.release)
+	released := false
+	defer func() {
+		if !released {
+			close(ev.release)
+		}
+	}()
+	// One reconcile worker: an eviction inside the pass would hold it, and with it every
+	// other policy.
+	e.workers = 1
 	_, victim, _ := drainOne(e, func(s *v1alpha1.ScalingPolicySpec) {
 		s.Tombstone = &v1alpha1.TombstoneSpec{DrainTimeout: &metav1.Duration{Duration: 2 * time.Second}}
 	}, ev)
@@ -731,11 +754,20 @@ func slowEvictor(e *env) {
 		return other.state(pods[3].Name) == "tombstone", states(other)
 	})
 	e.t.Logf("the other policy decided %s after its policy was created, with the first policy's eviction held", time.Since(began).Round(10*time.Millisecond))
-	select {
-	case <-ev.release:
-		e.t.Fatal("the eviction was released before the other fleet was decided")
-	default:
+	if e.state(victim) != "tombstone" {
+		e.t.Fatalf("the pod left tombstone while its eviction runs: %s", states(e))
 	}
+	// The eviction ends: the next pass takes its outcome, and the pod goes deletable
+	// with the streams it cut recorded.
+	close(ev.release)
+	released = true
+	e.eventually("the evicted pod goes once its eviction ended", func() (bool, string) {
+		p, there := e.podByName(victim)
+		if there && p.Annotations[v1alpha1.EvictedStreamsAnnotation] != "" && p.Annotations[v1alpha1.EvictedStreamsAnnotation] != "2" {
+			return false, "evicted " + p.Annotations[v1alpha1.EvictedStreamsAnnotation] + ", want 2"
+		}
+		return !there || (e.state(victim) == "deletable" && p.Annotations[v1alpha1.EvictedStreamsAnnotation] == "2"), states(e)
+	})
 }
 
 func frequentSamples(e *env) {
@@ -1038,14 +1070,24 @@ func failingSource(e *env) {
 }
 
 func predictive(e *env) {
-	h := &rampHistory{}
+	h := &rampHistory{gate: make(chan struct{})}
 	e.history = h
+	e.workers = 1 // a read of history inside the pass would hold the only worker
 	e.cloneSet(10, 10) // 20 players now: the metrics alone ask for 2 pods
 	e.policy(func(s *v1alpha1.ScalingPolicySpec) {
 		s.MaxReplicas = 40
 		s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute}, MarginPercent: ptr.To(int32(0))}
 	})
 	e.startController(nil, nil)
+	// History is slow to answer: meanwhile the policy is decided, without a forecast.
+	decided := map[string]string{"namespace": e.ns, "policy": "edge"}
+	e.eventually("decisions go on while the history is read", func() (bool, string) {
+		st := e.getPolicy().Status
+		n := e.metric("streamscaler_decision_total", decided)
+		return n >= 2 && len(st.CurrentMetrics) == 1 && st.CurrentMetrics[0].Forecast == nil && *e.cs().Spec.Replicas == 2,
+			fmt.Sprintf("%v decisions, replicas %d, %+v", n, *e.cs().Spec.Replicas, st.CurrentMetrics)
+	})
+	close(h.gate)
 	// The rising history says about 185 players within 5 minutes: 19 pods of 10.
 	e.eventually("the fleet grows ahead of the forecast load", func() (bool, string) {
 		return *e.cs().Spec.Replicas >= 15, fmt.Sprintf("replicas %d", *e.cs().Spec.Replicas)

@@ -174,6 +174,7 @@ func (r *Reconciler) releaseFleet(ctx context.Context, policy *v1alpha1.ScalingP
 // manages its CloneSet: its memory, its self-metric series and its external metrics.
 func (r *Reconciler) forgetPolicy(key types.NamespacedName) {
 	r.forget(key)
+	r.evicting.forget(key, func(types.UID) bool { return false })
 	forgetMetrics(key.Namespace, key.Name)
 	if r.Publisher != nil {
 		r.Publisher.Forget(key.Namespace, key.Name)

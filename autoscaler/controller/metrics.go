@@ -56,6 +56,10 @@ var (
 		Name: "streamscaler_eviction_streams_total",
 		Help: "Streams cut at drain timeouts, by eviction action.",
 	}, []string{"namespace", "policy", "action"})
+	evictionsRunning = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "streamscaler_evictions_running",
+		Help: "Drain-timeout evictions running in the background now (at most --max-concurrent-evictions).",
+	})
 	decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "streamscaler_decision_total",
 		Help: "Scaling decisions by reason (DesiredWithinRange, ScaleUpLimit, FailedGetMetrics, ...).",
@@ -81,7 +85,7 @@ var (
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(podTransitions, podsByState, stateDuration, fleetReplicas, metricValue,
-		metricTarget, metricImplausible, samplesMissing, metricForecast, evictedStreams, decisions, reconcileDuration, reconcileErrors, writeConflicts, cacheWaits)
+		metricTarget, metricImplausible, samplesMissing, metricForecast, evictedStreams, evictionsRunning, decisions, reconcileDuration, reconcileErrors, writeConflicts, cacheWaits)
 }
 
 // Replica kinds of streamscaler_fleet_replicas.

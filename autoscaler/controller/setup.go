@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
@@ -54,6 +55,16 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if _, ok := r.Client.(*expectingClient); !ok {
 		r.Client = &expectingClient{Client: r.Client, exp: &r.expect, now: r.Clock.Now}
 	}
+	// Evictions run in the background, bounded by the manager's life; one that ends
+	// brings its policy back at once rather than at the next sync period.
+	wake := make(chan event.TypedGenericEvent[*v1alpha1.ScalingPolicy], 64)
+	r.evicting.ctx, r.evicting.slots, r.evicting.now = ctx, r.EvictionSlots, r.Clock.Now
+	r.evicting.wake = func(k types.NamespacedName) {
+		select {
+		case wake <- event.TypedGenericEvent[*v1alpha1.ScalingPolicy]{Object: &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name}}}:
+		case <-ctx.Done():
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scalingpolicy").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: max(1, r.Workers)}).
@@ -79,6 +90,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 			cur, okNew := ev.ObjectNew.(*corev1.Pod)
 			return !okOld || !okNew || podChanged(old, cur)
 		}})).
+		WatchesRawSource(source.Channel(wake, &handler.TypedEnqueueRequestForObject[*v1alpha1.ScalingPolicy]{})).
 		Complete(r)
 }
 

@@ -58,7 +58,7 @@ type controllerFlags struct {
 	sampleCeiling                                                      string
 	leaderElect                                                        bool
 	kubeQPS                                                            float64
-	kubeBurst, workers                                                 int
+	kubeBurst, workers, evictionSlots                                  int
 	shardIndex, shardCount                                             int
 	zapDevel                                                           bool
 	verbosity                                                          int
@@ -102,6 +102,7 @@ func newControllerCommand() *cobra.Command {
 	f.Float64Var(&fl.kubeQPS, "kube-api-qps", 50, "requests per second to the Kubernetes API, in and out of the cluster")
 	f.IntVar(&fl.kubeBurst, "kube-api-burst", 100, "requests allowed above --kube-api-qps in a burst")
 	f.IntVar(&fl.workers, "max-concurrent-reconciles", 4, "policies reconciled at once; one slow policy holds only its own worker")
+	f.IntVar(&fl.evictionSlots, "max-concurrent-evictions", controller.DefaultEvictionSlots, "drain-timeout evictions run at once, in the background, off the reconcile workers; more wait their turn with their pods in tombstone")
 	f.IntVar(&fl.shardCount, "shard-count", 1, "shards the policies are split into by the CloneSet they name (FNV-1a of namespace/name), one controller Deployment each, for more policies than one process serves; each shard elects its own leader")
 	f.IntVar(&fl.shardIndex, "shard-index", 0, "the shard this controller acts on, 0 to --shard-count - 1")
 	f.BoolVar(&fl.zapDevel, "log-development", false, "human-readable logs instead of JSON")
@@ -175,6 +176,7 @@ func runController(fl controllerFlags) error {
 		Clock:         clock.RealClock{},
 		Recorder:      mgr.GetEventRecorder("streamscaler"),
 		Workers:       fl.workers,
+		EvictionSlots: fl.evictionSlots,
 		Shard:         shard,
 	}
 	if fl.extPort < 0 || fl.extPort > 65535 {
@@ -341,7 +343,8 @@ func buildEvictors(fl controllerFlags) (map[v1alpha1.EvictionAction]controller.E
 	}, nil
 }
 
-// clientLimits checks --kube-api-qps, --kube-api-burst and --max-concurrent-reconciles
+// clientLimits checks --kube-api-qps, --kube-api-burst, --max-concurrent-reconciles and
+// --max-concurrent-evictions
 // and sets the client's rate limit: the same in and out of the cluster (client-go's
 // default of 5 requests/s took 10.8 s to label 30 new pods).
 func clientLimits(fl controllerFlags, cfg *rest.Config) error {
@@ -352,6 +355,8 @@ func clientLimits(fl controllerFlags, cfg *rest.Config) error {
 		return fmt.Errorf("--kube-api-burst %d: want at least 1", fl.kubeBurst)
 	case fl.workers < 1 || fl.workers > 1000:
 		return fmt.Errorf("--max-concurrent-reconciles %d: want 1 to 1000", fl.workers)
+	case fl.evictionSlots < 1 || fl.evictionSlots > 10000:
+		return fmt.Errorf("--max-concurrent-evictions %d: want 1 to 10000", fl.evictionSlots)
 	}
 	cfg.QPS, cfg.Burst = float32(fl.kubeQPS), fl.kubeBurst
 	return nil

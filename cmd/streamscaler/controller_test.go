@@ -18,7 +18,7 @@ func defaultControllerFlags() controllerFlags {
 	return controllerFlags{
 		metricsSource: "annotations", promTimeout: 10 * time.Second, promWindow: time.Minute,
 		srsTimeout: 2 * time.Second, srsConcurrency: 16, hookPort: 8090, hookPath: "/streamscaler/evict", hookTimeout: 10 * time.Second,
-		kubeQPS: 50, kubeBurst: 100, workers: 4,
+		kubeQPS: 50, kubeBurst: 100, workers: 4, evictionSlots: 16,
 	}
 }
 
@@ -148,6 +148,7 @@ func TestClientLimits(t *testing.T) {
 		{func(f *controllerFlags) { f.kubeQPS = math.NaN() }, "--kube-api-qps NaN"},
 		{func(f *controllerFlags) { f.kubeBurst = 0 }, "--kube-api-burst 0"},
 		{func(f *controllerFlags) { f.workers = 0 }, "--max-concurrent-reconciles 0"},
+		{func(f *controllerFlags) { f.evictionSlots = 0 }, "--max-concurrent-evictions 0"},
 	} {
 		f := defaultControllerFlags()
 		c.set(&f)
