@@ -1072,7 +1072,7 @@ func failingSource(e *env) {
 func predictive(e *env) {
 	h := &rampHistory{gate: make(chan struct{})}
 	e.history = h
-	e.workers = 1 // a read of history inside the pass would hold the only worker
+	e.workers = 1      // a read of history inside the pass would hold the only worker
 	e.cloneSet(10, 10) // 20 players now: the metrics alone ask for 2 pods
 	e.policy(func(s *v1alpha1.ScalingPolicySpec) {
 		s.MaxReplicas = 40
