@@ -43,7 +43,7 @@ func (l *laggingReader) Get(ctx context.Context, key client.ObjectKey, obj clien
 func (l *laggingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	o := &client.ListOptions{}
 	o.ApplyOptions(opts)
-	id := fmt.Sprintf("list %T %s %v", list, o.Namespace, o.LabelSelector)
+	id := fmt.Sprintf("list %T %s %v %v", list, o.Namespace, o.LabelSelector, o.FieldSelector)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e, ok := l.seen[id]; ok && time.Since(e.at) < l.lag {

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -77,6 +78,8 @@ type Reconciler struct {
 	// evicting runs evictions off the reconcile path (see evictions.go), and holds the
 	// context and wake-up that forecast seeding uses too.
 	evicting evictions
+	// podsIndexed is set once Reader has the index of pods by owner (podOwnerIndex).
+	podsIndexed bool
 	// seedSlot bounds the forecasters seeded at once (see ensureForecaster).
 	seedOnce sync.Once
 	seedSlot chan struct{}
@@ -269,7 +272,7 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 		return nil, res, err
 	}
 	p.cs = cs
-	if p.pods, p.pending, err = r.listPods(ctx, r.Reader, cs, p.now); err != nil {
+	if p.pods, p.pending, err = r.listPods(ctx, r.Reader, true, cs, p.now); err != nil {
 		return nil, ctrl.Result{}, p.fail("pods", err)
 	}
 	if wait, err := r.caughtUp(ctx, p); err != nil || wait {
@@ -316,7 +319,7 @@ func (r *Reconciler) caughtUp(ctx context.Context, p *pass) (wait bool, err erro
 		return false, p.fail("target", err)
 	}
 	p.cs = &cs
-	if p.pods, p.pending, err = r.listPods(ctx, r.Fresh, &cs, p.now); err != nil {
+	if p.pods, p.pending, err = r.listPods(ctx, r.Fresh, false, &cs, p.now); err != nil {
 		return false, p.fail("pods", err)
 	}
 	return false, nil
@@ -448,13 +451,23 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 
 // listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by
 // name, and how many pods the CloneSet is still to create (see below for negative).
-func (r *Reconciler) listPods(ctx context.Context, reader client.Reader, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
+func (r *Reconciler) listPods(ctx context.Context, reader client.Reader, fromCache bool, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
 	sel, err := metav1.LabelSelectorAsSelector(cs.Spec.Selector)
 	if err != nil || sel.Empty() {
 		return nil, 0, fmt.Errorf("CloneSet %s/%s has an unusable selector: %v", cs.Namespace, cs.Name, err)
 	}
 	var list corev1.PodList
-	if err := reader.List(ctx, &list, client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+	// From the cache, through the index of pods by owner: a label selector is matched
+	// against every pod of the namespace, which makes a pass cost as much as all the
+	// fleets of its namespace (39% of the controller's CPU with 100 fleets of 40 pods in
+	// one namespace). The API server has no such index.
+	// The cache's own objects are read without a copy: the pass only reads them, and
+	// copies a pod before it writes one (writeState, setHook, evict).
+	opts := []client.ListOption{client.InNamespace(cs.Namespace), client.MatchingLabelsSelector{Selector: sel}}
+	if fromCache && r.podsIndexed {
+		opts = []client.ListOption{client.InNamespace(cs.Namespace), client.MatchingFields{podOwnerIndex: string(cs.UID)}, client.UnsafeDisableDeepCopy}
+	}
+	if err := reader.List(ctx, &list, opts...); err != nil {
 		return nil, 0, fmt.Errorf("listing pods of CloneSet %s/%s: %w", cs.Namespace, cs.Name, err)
 	}
 	preDelete, _ := drainHook(cs)
@@ -463,7 +476,7 @@ func (r *Reconciler) listPods(ctx context.Context, reader client.Reader, cs *kru
 	inFlight := int32(0)
 	for i := range list.Items {
 		p := &list.Items[i]
-		if p.DeletionTimestamp != nil || !ownedBy(p, cs) {
+		if p.DeletionTimestamp != nil || !ownedBy(p, cs) || !sel.Matches(labels.Set(p.Labels)) {
 			continue
 		}
 		q := &pod{obj: p, stored: readState(p, now), leaving: leavingPod(cs, p), held: heldPod(preDelete, inPlace, p)}

@@ -258,6 +258,7 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		Metrics:                metricsserver.Options{BindAddress: bind},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache:                  controller.CacheOptions(), // as the binary caches
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -55,6 +55,7 @@ type controllerFlags struct {
 	srsConcurrency, hookPort                                           int
 	hookPath                                                           string
 	kubeconfig, metricsAddr, probeAddr, leaderNamespace, metricsSource string
+	pprofAddr                                                          string
 	sampleCeiling                                                      string
 	leaderElect                                                        bool
 	kubeQPS                                                            float64
@@ -76,6 +77,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&fl.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
 	f.StringVar(&fl.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
 	f.StringVar(&fl.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.StringVar(&fl.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof profiles, for sizing and debugging (default: off)")
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
 	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
@@ -153,6 +155,8 @@ func runController(fl controllerFlags) error {
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: fl.metricsAddr},
 		HealthProbeBindAddress:  fl.probeAddr,
+		Cache:                   controller.CacheOptions(),
+		PprofBindAddress:        fl.pprofAddr,
 		LeaderElection:          fl.leaderElect,
 		LeaderElectionID:        shard.LeaseName("streamscaler.streamscaler.io"),
 		LeaderElectionNamespace: fl.leaderNamespace,

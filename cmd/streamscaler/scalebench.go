@@ -45,5 +45,6 @@ once a period, and prints one JSON line of what the controller used per period.`
 	f.DurationVar(&cfg.Period, "period", 15*time.Second, "the policies' syncPeriod and the sidecar's rewrite interval")
 	f.IntVar(&cfg.Periods, "periods", 4, "sync periods measured, after one of warm-up")
 	f.IntVar(&cfg.Workers, "workers", 4, "the controller's --max-concurrent-reconciles")
+	f.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a CPU profile of the controller over the measured periods here (go tool pprof reads it)")
 	return cmd
 }
