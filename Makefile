@@ -23,6 +23,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code and the CRD from the API t
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=deploy/crd
 	$(CONTROLLER_GEN) rbac:roleName=streamscaler paths=./autoscaler/controller/... output:rbac:dir=deploy/rbac
+	cp deploy/crd/streamscaler.io_scalingpolicies.yaml deploy/chart/streamscaler/crds/  # Helm reads only the chart's files
 
 .PHONY: verify
 verify: generate ## Fail when generated files are stale, code is unformatted or go.mod is untidy.
@@ -42,11 +43,12 @@ FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
 	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
 
 .PHONY: test
-test: controlplane prometheus demo-prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector and a short fuzz run of each parser.
+test: controlplane prometheus demo-prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector, a short fuzz run of each parser, and the image test (two builds of the image).
 	go build ./...
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
+	$(MAKE) image-test
 
 .PHONY: fuzz
 fuzz: ## Fuzz every parser for FUZZTIME each (default 10s).
@@ -94,6 +96,22 @@ simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, pl
 .PHONY: sweep
 sweep: build ## Replay every trace window of testdata/sweep.yaml under every policy for seeds 1-3: one table, then issue 12's targets checked.
 	$(BIN)/streamscaler sweep --manifest testdata/sweep.yaml --policy $(POLICY) --seeds 1,2,3
+
+##@ Image
+
+# What the image is stamped with. The commit time is every timestamp in it, so the same
+# commit gives the same image digest (docs/image.md).
+VERSION           ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT            ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: image
+image: ## Build bin/streamscaler-image.tar, the linux/amd64 and linux/arm64 OCI image, without Docker (load it with docker load -i or kind load image-archive; docs/image.md).
+	cd hack/image && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run . -root $(CURDIR) -out $(BIN)/streamscaler-image.tar -version $(VERSION) -commit $(COMMIT)
+
+.PHONY: image-test
+image-test: ## Build the image twice and check it is reproducible and holds what it should.
+	cd hack/image && go test ./...
 
 include hack/controlplane.mk
 include hack/prometheus.mk

@@ -27,8 +27,8 @@ import (
 )
 
 // TestServerDelegatesToKubeAPIServer serves the Store on 127.0.0.1 with authentication and
-// authorization delegated to a real kube-apiserver, and queries it directly (not through
-// the aggregation layer, which the test cluster does not configure).
+// authorization delegated to a real kube-apiserver, and queries it directly
+// (TestThroughTheAggregationLayer goes through the kube-apiserver).
 func TestServerDelegatesToKubeAPIServer(t *testing.T) {
 	c := testcluster.ForTest(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -51,19 +51,7 @@ func TestServerDelegatesToKubeAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the generated serving certificate: %v", err)
 	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-runErr:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("Run did not return 30s after its context ended")
-		}
-	})
+	serve(t, srv, ctx, cancel)
 
 	served := &rest.Config{Host: "https://" + srv.Addr().String(), TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
 	admin := &rest.Config{Host: served.Host, TLSClientConfig: rest.TLSClientConfig{CAData: servingCert}}
@@ -195,4 +183,23 @@ func grantExternalMetrics(t *testing.T, kube kubernetes.Interface, namespace, na
 	if _, err := kube.RbacV1().RoleBindings(namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating the role binding: %v", err)
 	}
+}
+
+// serve runs srv until the test ends, then ends ctx (cancel) and checks that Run returns
+// cleanly within 30 s.
+func serve(t *testing.T, srv *Server, ctx context.Context, cancel context.CancelFunc) {
+	t.Helper()
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-runErr:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("Run did not return 30s after its context ended")
+		}
+	})
 }

@@ -27,6 +27,12 @@ const (
 	DrainHookValue = "true"
 )
 
+// LeaderLabel, set to "true", marks the pod of the controller replica that leads: the
+// replica that decides, and so the one whose external metrics API has figures. The
+// external metrics API's Service selects it; every replica is Ready (the removal guard
+// is served by all of them), so a Deployment of the controller rolls like any other.
+const LeaderLabel = "streamscaler.io/leader"
+
 // CleanupFinalizer is held by every ScalingPolicy the controller manages. It keeps a
 // deleted policy until the pods it was draining serve again, so that none stays out of
 // a Service that selects allocated pods.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -44,7 +43,7 @@ import (
 
 type controllerFlags struct {
 	extPort                                                            int
-	extCertDir                                                         string
+	extCertDir, extHost                                                string
 	webhookPort                                                        int
 	webhookHost, webhookCertDir, webhookCertSecret, webhookConfig      string
 	webhookDNSName                                                     string
@@ -94,6 +93,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&fl.hookPath, "eviction-hook-path", "/streamscaler/evict", "httpHook evictor: path of the hook")
 	f.DurationVar(&fl.hookTimeout, "eviction-hook-timeout", 10*time.Second, "httpHook evictor: time allowed for one call")
 	f.IntVar(&fl.extPort, "external-metrics-port", 6443, "port of the external metrics API (external.metrics.k8s.io), served by the leader; 0 turns it off")
+	f.StringVar(&fl.extHost, "external-metrics-host", "", "IP address the external metrics API listens on (default: all)")
 	f.StringVar(&fl.extCertDir, "external-metrics-cert-dir", "", "directory with tls.crt and tls.key for the external metrics API (generated there, or in memory when empty)")
 	f.IntVar(&fl.webhookPort, "webhook-port", 0, "port of the removal guard, the admission webhook that makes pod deletions and evictions from outside the CloneSet drain first; 0 (the default) turns it off")
 	f.StringVar(&fl.webhookHost, "webhook-host", "", "address the removal guard listens on (default: all)")
@@ -151,6 +151,12 @@ func runController(fl controllerFlags) error {
 	if err := shard.Validate(); err != nil {
 		return fmt.Errorf("--shard-index/--shard-count: %w", err)
 	}
+	leaseNS := fl.leaderNamespace
+	if fl.leaderElect {
+		if leaseNS, err = leaseNamespace(fl.leaderNamespace, fl.kubeconfig); err != nil {
+			return err
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: fl.metricsAddr},
@@ -159,7 +165,7 @@ func runController(fl controllerFlags) error {
 		PprofBindAddress:        fl.pprofAddr,
 		LeaderElection:          fl.leaderElect,
 		LeaderElectionID:        shard.LeaseName("streamscaler.streamscaler.io"),
-		LeaderElectionNamespace: fl.leaderNamespace,
+		LeaderElectionNamespace: leaseNS,
 		// A clean stop hands the lease over at once: the process exits when Start
 		// returns, so nothing acts after the release. Without it, a standby waited
 		// about 18 s after a SIGTERM.
@@ -188,24 +194,29 @@ func runController(fl controllerFlags) error {
 	}
 	if fl.extPort > 0 {
 		store := externalmetrics.NewStore()
-		srv, err := externalmetrics.NewServer(store, externalmetrics.ServerOptions{Port: fl.extPort, CertDir: fl.extCertDir, Kubeconfig: fl.kubeconfig})
+		srv, err := externalmetrics.NewServer(store, externalmetrics.ServerOptions{BindAddress: fl.extHost, Port: fl.extPort, CertDir: fl.extCertDir, Kubeconfig: fl.kubeconfig})
 		if err != nil {
 			return fmt.Errorf("--external-metrics-*: %w", err)
 		}
 		r.Publisher = store
-		// Only the leader decides, so only the leader serves: a standby is not ready, and
-		// the Service routes the API to the leader alone.
+		// Only the leader decides, so only the leader serves; every replica is Ready
+		// all the same (the removal guard is served by all of them, and a Deployment
+		// whose standby is never Ready cannot roll). The leader labels its pod, and the
+		// API's Service selects that label (leaderLabel).
 		if err := mgr.Add(manager.RunnableFunc(srv.Run)); err != nil {
 			return err
 		}
-		if err := mgr.AddReadyzCheck("external-metrics-leader", func(*http.Request) error {
-			select {
-			case <-mgr.Elected():
-				return nil
-			default:
-				return errors.New("not the leader: the leader serves the external metrics API")
-			}
-		}); err != nil {
+	}
+	if l, ok := newLeaderLabel(mgr.GetClient()); ok {
+		// A leader killed without a clean stop left the label on its pod: every replica
+		// clears its own first, and sets it once elected.
+		clearCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := l.set(clearCtx, false)
+		cancel()
+		if err != nil {
+			ctrl.Log.Error(err, "Could not clear the leader label from this replica's pod")
+		}
+		if err := mgr.Add(l); err != nil {
 			return err
 		}
 	}

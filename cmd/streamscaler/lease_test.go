@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -99,19 +100,51 @@ func buildBinary(t *testing.T) string {
 // result of Wait.
 func startControllerBinary(t *testing.T, cluster *testcluster.Cluster, flags ...string) (cmd *exec.Cmd, exited <-chan error) {
 	t.Helper()
+	b := runControllerBinary(t, cluster, nil, flags...)
+	return b.cmd, b.exited
+}
+
+// controllerBinary is a running `streamscaler controller`.
+type controllerBinary struct {
+	cmd    *exec.Cmd
+	exited <-chan error
+	// probes is the address of /healthz and /readyz; log the path of its log.
+	probes, log string
+}
+
+// runControllerBinary is startControllerBinary with more environment variables (NAME=value),
+// and tells where the probes are and the log is.
+func runControllerBinary(t *testing.T, cluster *testcluster.Cluster, env []string, flags ...string) controllerBinary {
+	t.Helper()
 	bin := buildBinary(t)
 	ports, err := freeLocalPorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	args := append([]string{"controller", "--kubeconfig", cluster.KubeconfigPath(), "--external-metrics-port", "0",
+		"--metrics-bind-address", "127.0.0.1:" + ports[0], "--health-probe-bind-address", "127.0.0.1:" + ports[1]}, flags...)
+	b := startBinary(t, bin, args, env)
+	b.probes = "127.0.0.1:" + ports[1]
+	return b
+}
+
+// runCommandBinary runs the streamscaler binary with exactly args.
+func runCommandBinary(t *testing.T, args []string) controllerBinary {
+	t.Helper()
+	return startBinary(t, buildBinary(t), args, nil)
+}
+
+// startBinary starts bin with args and more environment, its output in a log file that
+// is printed if the test fails; it is killed when the test ends.
+func startBinary(t *testing.T, bin string, args, env []string) controllerBinary {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "controller.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"controller", "--kubeconfig", cluster.KubeconfigPath(), "--external-metrics-port", "0",
-		"--metrics-bind-address", "127.0.0.1:" + ports[0], "--health-probe-bind-address", "127.0.0.1:" + ports[1]}, flags...)
-	cmd = exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -123,10 +156,10 @@ func startControllerBinary(t *testing.T, cluster *testcluster.Cluster, flags ...
 		_ = cmd.Process.Kill()
 		if t.Failed() {
 			out, _ := os.ReadFile(logPath)
-			t.Logf("controller log:\n%s", out)
+			t.Logf("controller log (%s):\n%s", strings.Join(env, " "), out)
 		}
 	})
-	return cmd, done
+	return controllerBinary{cmd: cmd, exited: done, log: logPath}
 }
 
 // freeLocalPorts finds n free ports on 127.0.0.1.

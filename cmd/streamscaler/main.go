@@ -17,7 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newSimulateCommand(), newControllerCommand(), newValidateCommand())
-	root.AddCommand(newForecastCommand(), newDemoCommand(), newSweepCommand(), newScaleBenchCommand())
+	root.AddCommand(newForecastCommand(), newDemoCommand(), newSweepCommand(), newScaleBenchCommand(), newVersionCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "streamscaler:", err)
 		os.Exit(1)

@@ -188,13 +188,21 @@ func (c *Cluster) start(ctx context.Context, p paths) error {
 		return fmt.Errorf("writing the audit policy: %w", err)
 	}
 	c.env.ControlPlane.GetAPIServer().Path = p.apiServer
-	c.env.ControlPlane.GetAPIServer().Configure().
+	args := c.env.ControlPlane.GetAPIServer().Configure().
 		// No node lifecycle controller runs to lift a new Node's not-ready taint.
 		Set("disable-admission-plugins", "ServiceAccount,TaintNodesByCondition").
 		// One line per request, with its user agent: who asked the API server for what.
 		Set("audit-policy-file", auditPolicy).
 		Set("audit-log-path", c.AuditLogPath()).
 		Set("audit-log-format", "json")
+	// The aggregation layer, as in a cluster (frontproxy.go).
+	proxy, err := frontProxyFlags(c.dir)
+	if err != nil {
+		return err
+	}
+	for k, v := range proxy {
+		args.Set(k, v)
+	}
 	c.env.ControlPlane.Etcd = &envtest.Etcd{Path: p.etcd}
 
 	cfg, err := c.env.Start()
