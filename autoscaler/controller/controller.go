@@ -272,7 +272,7 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 		return nil, res, err
 	}
 	p.cs = cs
-	if p.pods, p.pending, err = r.listPods(ctx, r.Reader, true, cs, p.now); err != nil {
+	if p.pods, p.pending, err = r.listPods(ctx, true, cs, p.now); err != nil {
 		return nil, ctrl.Result{}, p.fail("pods", err)
 	}
 	if wait, err := r.caughtUp(ctx, p); err != nil || wait {
@@ -319,7 +319,7 @@ func (r *Reconciler) caughtUp(ctx context.Context, p *pass) (wait bool, err erro
 		return false, p.fail("target", err)
 	}
 	p.cs = &cs
-	if p.pods, p.pending, err = r.listPods(ctx, r.Fresh, false, &cs, p.now); err != nil {
+	if p.pods, p.pending, err = r.listPods(ctx, false, &cs, p.now); err != nil {
 		return false, p.fail("pods", err)
 	}
 	return false, nil
@@ -358,7 +358,7 @@ func (r *Reconciler) repairStates(ctx context.Context, p *pass) error {
 // whose eviction failed is not made, and its pod is kept.
 func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) error {
 	named := byName(p.pods)
-	failed := map[string]bool{}
+	failed, revived := map[string]bool{}, map[string]bool{}
 	for _, mv := range o.Moves {
 		done, err := r.move(ctx, p.policy, named[mv.Pod], mv)
 		if err != nil {
@@ -366,6 +366,9 @@ func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) e
 		}
 		if !done {
 			failed[mv.Pod] = true
+		}
+		if done && mv.Transition.To != statemachine.Tombstone && mv.Transition.To != statemachine.Deletable {
+			revived[mv.Pod] = true
 		}
 	}
 	for _, n := range o.Release {
@@ -376,10 +379,11 @@ func (r *Reconciler) apply(ctx context.Context, p *pass, o autoscaler.Outcome) e
 			return p.fail("state", err)
 		}
 	}
-	// An eviction whose pod left tombstone (revived, or gone) is not taken up again.
+	// An eviction whose pod left tombstone (revived, or gone) stops, and is not taken
+	// up again.
 	tombstoned := map[types.UID]bool{}
 	for _, q := range p.pods {
-		if q.stored.state == statemachine.Tombstone {
+		if q.stored.state == statemachine.Tombstone && !revived[q.obj.Name] {
 			tombstoned[q.obj.UID] = true
 		}
 	}
@@ -449,9 +453,13 @@ func (r *Reconciler) readMetrics(ctx context.Context, p *pass) {
 	logf.FromContext(ctx).Error(p.metricsErr, "Reading metrics", "consecutiveFailures", p.mem.Failures+1)
 }
 
-// listPods returns the CloneSet's live pods (owned by it, not terminating), sorted by
-// name, and how many pods the CloneSet is still to create (see below for negative).
-func (r *Reconciler) listPods(ctx context.Context, reader client.Reader, fromCache bool, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
+// listPods returns the CloneSet's live pods (owned by it, not terminating), read from
+// the cache (fromCache) or the API server, sorted by name, and how many pods the CloneSet is still to create (see below for negative).
+func (r *Reconciler) listPods(ctx context.Context, fromCache bool, cs *kruisev1alpha1.CloneSet, now time.Time) ([]*pod, int32, error) {
+	reader := r.Fresh
+	if fromCache {
+		reader = r.Reader
+	}
 	sel, err := metav1.LabelSelectorAsSelector(cs.Spec.Selector)
 	if err != nil || sel.Empty() {
 		return nil, 0, fmt.Errorf("CloneSet %s/%s has an unusable selector: %v", cs.Namespace, cs.Name, err)

@@ -40,6 +40,9 @@ type eviction struct {
 	// new drain timeout, and a new eviction.
 	since   time.Time
 	running bool
+	// cancel stops a running attempt: its pod left tombstone (revived, or gone), and
+	// the players it still has are to stay.
+	cancel context.CancelFunc
 	// cut adds up the streams every attempt cut, a failed one's too.
 	cut int
 	// err is the last attempt's failure, reported once; retryAt is when the next attempt
@@ -101,15 +104,18 @@ func (e *evictions) poll(pod types.UID, policy types.NamespacedName, since, now 
 	}
 	e.running++
 	ev.running, ev.ended = true, false
-	ctx := e.ctx
-	if ctx == nil {
-		ctx = context.Background()
+	parent := e.ctx
+	if parent == nil {
+		parent = context.Background()
 	}
+	ctx, cancel := context.WithCancel(parent)
+	ev.cancel = cancel
 	go func() {
 		cut, err := run(ctx)
+		cancel()
 		e.mu.Lock()
 		e.running--
-		ev.running, ev.ended = false, true
+		ev.running, ev.ended, ev.cancel = false, true, nil
 		ev.cut += cut
 		ev.err = err
 		if err != nil {
@@ -129,14 +135,20 @@ func (e *evictions) poll(pod types.UID, policy types.NamespacedName, since, now 
 }
 
 // forget drops a policy's evictions of pods that are no longer in tombstone (revived,
-// or gone), keeping those still running: what they cut is counted when they end.
+// or gone), and stops those still running: a revived pod serves again, and its players
+// stay. What a stopped attempt cut is counted when it returns.
 func (e *evictions) forget(policy types.NamespacedName, keep func(types.UID) bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for uid, ev := range e.byPod {
-		if ev.policy == policy && !ev.running && !keep(uid) {
-			delete(e.byPod, uid)
+		if ev.policy != policy || keep(uid) {
+			continue
 		}
+		if ev.running {
+			ev.cancel()
+			continue
+		}
+		delete(e.byPod, uid)
 	}
 }
 

@@ -116,4 +116,23 @@ func TestEvictions(t *testing.T) {
 	if c1 || !d1 {
 		t.Fatalf("forget: pod c kept %v (want dropped), pod d of another policy kept %v (want kept)", c1, d1)
 	}
+
+	// A pod revived while its eviction runs: forget stops the eviction, and the players
+	// it had not kicked yet stay.
+	stopped := make(chan error, 1)
+	e.poll("r", pol, since, t0, time.Minute, func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return 1, ctx.Err()
+	})
+	e.forget(pol, func(types.UID) bool { return false })
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the revived pod's eviction ended with %v, want it canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("forget did not stop the running eviction of a pod that left tombstone")
+	}
+	<-woke
 }

@@ -136,7 +136,7 @@ func (r *Reconciler) finalize(ctx context.Context, policy *v1alpha1.ScalingPolic
 // Pods the CloneSet is deleting are left to it.
 func (r *Reconciler) releaseFleet(ctx context.Context, policy *v1alpha1.ScalingPolicy, cs *kruisev1alpha1.CloneSet) error {
 	now := r.Clock.Now()
-	pods, _, err := r.listPods(ctx, r.Reader, true, cs, now)
+	pods, _, err := r.listPods(ctx, true, cs, now)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&fl.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	f.StringVar(&fl.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof profiles, for sizing and debugging (default: off)")
 	f.BoolVar(&fl.leaderElect, "leader-elect", true, "elect a leader so that only one replica acts")
-	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
+	f.StringVar(&fl.leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace in a cluster, else the kubeconfig context's, else default)")
 	f.StringVar(&fl.metricsSource, "metrics-source", "annotations", "default source of per-pod samples (a policy's spec.metricsSource.type overrides): annotations, prometheus, srs, metrics-api")
 	f.StringVar(&fl.sampleCeiling, "sample-ceiling", "", "per-pod ceilings above which a sample is implausible and left out as missing, as metric=value pairs over the defaults ("+samples.DefaultCeilings().String()+"), such as pullStreams=2e5,bandwidth=4e11")
 	f.StringVar(&fl.promAddress, "prometheus-address", "", "Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics), such as http://prometheus.monitoring:9090; a policy's metricsSource.prometheus.address overrides it")

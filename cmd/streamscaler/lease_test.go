@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -16,10 +15,6 @@ import (
 	"testing"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/streamscaler/streamscaler/internal/testcluster"
 )
 
@@ -31,18 +26,7 @@ func TestCleanStopReleasesTheLease(t *testing.T) {
 	cluster := testcluster.ForTest(t)
 	cmd, exited := startControllerBinary(t, cluster, "--leader-elect", "--leader-election-namespace", "default")
 
-	c, err := client.New(cluster.Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := types.NamespacedName{Namespace: "default", Name: "streamscaler.streamscaler.io"}
-	holder := func() string {
-		var l coordinationv1.Lease
-		if err := c.Get(context.Background(), key, &l); err != nil || l.Spec.HolderIdentity == nil {
-			return ""
-		}
-		return *l.Spec.HolderIdentity
-	}
+	holder := func() string { return leaseHolder(cluster.Client, "default") }
 	deadline := time.Now().Add(60 * time.Second)
 	for holder() == "" {
 		if time.Now().After(deadline) {
