@@ -1,6 +1,7 @@
 package predictor
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -101,7 +102,8 @@ type candidate struct {
 //     candidate with the lowest mean absolute error at cfg.Horizon steps ahead wins,
 //     the simplest on a tie. That part is up to three spans (a span is one season,
 //     or 48 samples without one, and at least 8 horizons), leaving two spans before
-//     it to train on; with less history, a third of y.
+//     it to train on; with less history, a third of y. The mean of the two best
+//     candidates' forecasts is scored on the same folds and wins if it beats both.
 //  4. The winner is refitted on the most recent history (trainWindow) and its
 //     backtest residuals at each lead give the upper band.
 //
@@ -160,22 +162,40 @@ func fitSeason(y []float64, cfg Config, season int) (*Predictor, error) {
 	window := trainWindow(season)
 	cands := candidates(y[max(0, origins[0]-window):], origins[0], season, cfg)
 
-	var (
-		best     candidate
-		bestMAE  = math.Inf(1)
-		bestResi [][]float64
-	)
+	type scored struct {
+		c    candidate
+		mae  float64
+		resi [][]float64
+	}
+	var all []scored
 	for _, c := range cands {
 		resi, err := rollFolds(c.newModel, y, origins, h, window)
 		if err != nil {
 			continue // a model that cannot fit this history is no candidate
 		}
-		if mae := meanAbs(resi[h-1]); mae < bestMAE {
-			best, bestMAE, bestResi = c, mae, resi
-		}
+		all = append(all, scored{c, meanAbs(resi[h-1]), resi})
 	}
-	if bestResi == nil {
+	if len(all) == 0 {
 		return nil, fmt.Errorf("fitting a predictor: no model could be fitted on %d samples", n)
+	}
+	// The simplest of the best on a tie: the sort is stable and cands go simplest first.
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.mae, b.mae) })
+	best, bestResi := all[0].c, all[0].resi
+	// The mean of the two best forecasts is a candidate too. Its backtest residuals are
+	// the mean of theirs (same folds, same targets), so it costs no extra backtest.
+	if len(all) > 1 {
+		a, b := all[0], all[1]
+		resi := make([][]float64, h)
+		for k := range resi {
+			resi[k] = make([]float64, len(a.resi[k]))
+			for i := range resi[k] {
+				resi[k][i] = (a.resi[k][i] + b.resi[k][i]) / 2
+			}
+		}
+		if meanAbs(resi[h-1]) < a.mae {
+			best = candidate{NameMeanOf(a.c.name, b.c.name), func() stepModel { return newMeanOf(a.c.newModel(), b.c.newModel()) }}
+			bestResi = resi
+		}
 	}
 
 	m := best.newModel()

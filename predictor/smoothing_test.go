@@ -197,14 +197,7 @@ func TestBacktestPicksSimpleExpSmoothingOnNoisyLevelShifts(t *testing.T) {
 		if p.Model() != NameSimpleExpSmoothing {
 			t.Errorf("horizon %d: Fit chose %s, want %s", h, p.Model(), NameSimpleExpSmoothing)
 		}
-		scores, err := Backtest(y, cfg, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wape := map[string]float64{}
-		for _, s := range scores {
-			wape[s.Model] = s.WAPE
-		}
+		wape := backtestWAPE(t, y, cfg)
 		if !(wape[NameSimpleExpSmoothing] < 0.8*wape[NameLastValue]) {
 			t.Errorf("horizon %d: simple exponential smoothing WAPE %.2f%% is not well below the last value's %.2f%%",
 				h, 100*wape[NameSimpleExpSmoothing], 100*wape[NameLastValue])

@@ -69,6 +69,12 @@ type Reconciler struct {
 	// EvictionSlots is how many drain-timeout evictions run at once, in the background
 	// (default DefaultEvictionSlots).
 	EvictionSlots int
+	// StatusFiguresEvery is how often a status whose only change is in the figures of
+	// currentMetrics (totals, averages, forecasts and their error) is written; 0: at
+	// every pass. Pod counts, desired replicas and conditions are written when they
+	// change, whatever this says. Samples change at every pass, so without it every pass
+	// writes the status: one request a pass, 67 a second for 1,000 policies.
+	StatusFiguresEvery time.Duration
 
 	mu       sync.Mutex
 	policies map[types.NamespacedName]*policyMemory
@@ -99,6 +105,8 @@ type policyMemory struct {
 	// implausible names, per metric, the pods whose samples the last decision left out as
 	// implausible, so that ImplausibleSample is emitted when that set changes.
 	implausible map[string]string
+	// statusWritten is when this controller last wrote the policy's status.
+	statusWritten time.Time
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when

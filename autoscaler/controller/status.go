@@ -145,6 +145,25 @@ func exponentForm(v float64) string {
 	return whole + frac + "e" + strconv.Itoa(e-len(frac))
 }
 
+// statusWriteDue says whether a pass writes the status it filled (cur) over the stored
+// one: always when anything but the figures of currentMetrics changed, and for the
+// figures alone once every figuresEvery since the last write (lastWrite); 0 writes them
+// at every pass. An unchanged status is never written (writeStatus).
+func statusWriteDue(stored, cur *v1alpha1.ScalingPolicyStatus, lastWrite, now time.Time, figuresEvery time.Duration) bool {
+	if figuresEvery <= 0 || now.Sub(lastWrite) >= figuresEvery || len(stored.CurrentMetrics) != len(cur.CurrentMetrics) {
+		return true
+	}
+	// cur with the stored figures: equal to the stored status when only figures differ.
+	same := *cur
+	same.CurrentMetrics = make([]v1alpha1.MetricStatus, len(cur.CurrentMetrics))
+	for i, m := range cur.CurrentMetrics {
+		old := stored.CurrentMetrics[i]
+		m.Total, m.AveragePerServingPod, m.Forecast, m.ForecastErrorPercent = old.Total, old.AveragePerServingPod, old.Forecast, old.ForecastErrorPercent
+		same.CurrentMetrics[i] = m
+	}
+	return !equality.Semantic.DeepEqual(stored, &same)
+}
+
 // writeStatus updates the status subresource when it changed.
 func (r *Reconciler) writeStatus(ctx context.Context, policy *v1alpha1.ScalingPolicy, st *v1alpha1.ScalingPolicyStatus) error {
 	if equality.Semantic.DeepEqual(&policy.Status, st) {
@@ -197,8 +216,11 @@ func (r *Reconciler) report(ctx context.Context, p *pass, o autoscaler.Outcome) 
 	if p.mem.Forecaster != nil && rec != nil {
 		fillForecasts(p.status, p.mem.Forecaster, rec)
 	}
-	if err := r.writeStatus(ctx, policy, p.status); err != nil {
-		return ctrl.Result{}, p.fail("status", err)
+	if statusWriteDue(&policy.Status, p.status, p.mem.statusWritten, p.now, r.StatusFiguresEvery) {
+		if err := r.writeStatus(ctx, policy, p.status); err != nil {
+			return ctrl.Result{}, p.fail("status", err)
+		}
+		p.mem.statusWritten = p.now
 	}
 	counts := map[statemachine.State]int{}
 	for _, q := range p.pods {

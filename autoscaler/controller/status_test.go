@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -111,5 +112,51 @@ func TestMissingSamplesGoWhereMissingDataHoldsTheFleet(t *testing.T) {
 	}
 	if _, note := missingSamples(map[string][]v1alpha1.SampleProblem{"edge-0": nil}); note != "" {
 		t.Fatalf("no problem, yet %q", note)
+	}
+}
+
+func TestStatusFiguresAreWrittenAtTheirIntervalAndTheRestAtOnce(t *testing.T) {
+	t0 := metav1.Now().Time
+	q := func(v int64) *resource.Quantity { return resource.NewQuantity(v, resource.DecimalSI) }
+	desired := func(n int32) *int32 { return &n }
+	stored := v1alpha1.ScalingPolicyStatus{
+		CurrentReplicas: 10, DesiredReplicas: 10, Pods: v1alpha1.PodStateCounts{Allocated: 10},
+		CurrentMetrics: []v1alpha1.MetricStatus{{Type: v1alpha1.MetricPullStreams, Total: q(800), AveragePerServingPod: q(80), DesiredReplicas: desired(10), Forecast: q(850), ForecastModel: "damped-trend"}},
+	}
+	figures := *stored.DeepCopy()
+	figures.CurrentMetrics[0].Total, figures.CurrentMetrics[0].AveragePerServingPod, figures.CurrentMetrics[0].Forecast = q(810), q(81), q(860)
+	pods := *figures.DeepCopy()
+	pods.Pods = v1alpha1.PodStateCounts{Allocated: 9, Tombstone: 1}
+	perMetric := *figures.DeepCopy()
+	perMetric.CurrentMetrics[0].DesiredReplicas = desired(11)
+	model := *figures.DeepCopy()
+	model.CurrentMetrics[0].ForecastModel = "simple-exp-smoothing"
+	cond := *figures.DeepCopy()
+	meta.SetStatusCondition(&cond.Conditions, metav1.Condition{Type: v1alpha1.ConditionScalingLimited, Status: metav1.ConditionTrue, Reason: "TooManyReplicas"})
+
+	for _, c := range []struct {
+		name  string
+		cur   v1alpha1.ScalingPolicyStatus
+		since time.Duration
+		every time.Duration
+		want  bool
+	}{
+		{"figures alone wait for the interval", figures, 15 * time.Second, time.Minute, false},
+		{"figures alone are written once the interval has passed", figures, time.Minute, time.Minute, true},
+		{"an interval of 0 writes the figures at every pass", figures, time.Second, 0, true},
+		{"pod counts are written at once", pods, time.Second, time.Minute, true},
+		{"a metric's desired replicas are written at once", perMetric, time.Second, time.Minute, true},
+		{"a new forecast model is written at once", model, time.Second, time.Minute, true},
+		{"a condition is written at once", cond, time.Second, time.Minute, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := statusWriteDue(&stored, &c.cur, t0, t0.Add(c.since), c.every); got != c.want {
+				t.Errorf("write due %v, want %v", got, c.want)
+			}
+		})
+	}
+	// The figures of the status the pass filled are not changed by the check.
+	if figures.CurrentMetrics[0].Total.Cmp(*q(810)) != 0 {
+		t.Errorf("the check changed the pass's figures: total %s", figures.CurrentMetrics[0].Total)
 	}
 }

@@ -60,6 +60,7 @@ type controllerFlags struct {
 	kubeQPS                                                            float64
 	kubeBurst, workers, evictionSlots                                  int
 	shardIndex, shardCount                                             int
+	statusFigures                                                      time.Duration
 	zapDevel                                                           bool
 	verbosity                                                          int
 }
@@ -104,6 +105,7 @@ func newControllerCommand() *cobra.Command {
 	f.Float64Var(&fl.kubeQPS, "kube-api-qps", 50, "requests per second to the Kubernetes API, in and out of the cluster")
 	f.IntVar(&fl.kubeBurst, "kube-api-burst", 100, "requests allowed above --kube-api-qps in a burst")
 	f.IntVar(&fl.workers, "max-concurrent-reconciles", 4, "policies reconciled at once; one slow policy holds only its own worker")
+	f.DurationVar(&fl.statusFigures, "status-figures-interval", time.Minute, "how often a policy's status is written when only the figures of currentMetrics changed (totals, averages, forecasts); pod counts, desired replicas and conditions are written when they change; 0 writes the figures at every pass")
 	f.IntVar(&fl.evictionSlots, "max-concurrent-evictions", controller.DefaultEvictionSlots, "drain-timeout evictions run at once, in the background, off the reconcile workers; more wait their turn with their pods in tombstone")
 	f.IntVar(&fl.shardCount, "shard-count", 1, "shards the policies are split into by the CloneSet they name (FNV-1a of namespace/name), one controller Deployment each, for more policies than one process serves; each shard elects its own leader")
 	f.IntVar(&fl.shardIndex, "shard-index", 0, "the shard this controller acts on, 0 to --shard-count - 1")
@@ -188,6 +190,8 @@ func runController(fl controllerFlags) error {
 		Workers:       fl.workers,
 		EvictionSlots: fl.evictionSlots,
 		Shard:         shard,
+
+		StatusFiguresEvery: fl.statusFigures,
 	}
 	if fl.extPort < 0 || fl.extPort > 65535 {
 		return fmt.Errorf("--external-metrics-port %d: want 0 to 65535", fl.extPort)
@@ -372,6 +376,8 @@ func clientLimits(fl controllerFlags, cfg *rest.Config) error {
 		return fmt.Errorf("--max-concurrent-reconciles %d: want 1 to 1000", fl.workers)
 	case fl.evictionSlots < 1 || fl.evictionSlots > 10000:
 		return fmt.Errorf("--max-concurrent-evictions %d: want 1 to 10000", fl.evictionSlots)
+	case fl.statusFigures < 0 || fl.statusFigures > time.Hour:
+		return fmt.Errorf("--status-figures-interval %s: want 0 to 1h", fl.statusFigures)
 	}
 	cfg.QPS, cfg.Burst = float32(fl.kubeQPS), fl.kubeBurst
 	return nil

@@ -18,7 +18,7 @@ func defaultControllerFlags() controllerFlags {
 	return controllerFlags{
 		metricsSource: "annotations", promTimeout: 10 * time.Second, promWindow: time.Minute,
 		srsTimeout: 2 * time.Second, srsConcurrency: 16, hookPort: 8090, hookPath: "/streamscaler/evict", hookTimeout: 10 * time.Second,
-		kubeQPS: 50, kubeBurst: 100, workers: 4, evictionSlots: 16,
+		kubeQPS: 50, kubeBurst: 100, workers: 4, evictionSlots: 16, statusFigures: time.Minute,
 	}
 }
 
@@ -149,6 +149,8 @@ func TestClientLimits(t *testing.T) {
 		{func(f *controllerFlags) { f.kubeBurst = 0 }, "--kube-api-burst 0"},
 		{func(f *controllerFlags) { f.workers = 0 }, "--max-concurrent-reconciles 0"},
 		{func(f *controllerFlags) { f.evictionSlots = 0 }, "--max-concurrent-evictions 0"},
+		{func(f *controllerFlags) { f.statusFigures = -time.Second }, "--status-figures-interval -1s"},
+		{func(f *controllerFlags) { f.statusFigures = 2 * time.Hour }, "--status-figures-interval 2h0m0s"},
 	} {
 		f := defaultControllerFlags()
 		c.set(&f)

@@ -18,8 +18,16 @@ func newScaleBenchCommand() *cobra.Command {
 		Short: "Measure the controller on the real API server: N policies of M pods, metric samples rewritten every period",
 		Long: `scale-bench starts the real kube-apiserver, etcd and kruise-manager (make controlplane),
 creates --policies CloneSets of --pods-per-policy pods with a ScalingPolicy each, runs this
-binary's controller on them while a sidecar-like writer rewrites every pod's stream count
-once a period, and prints one JSON line of what the controller used per period.`,
+binary's controller on them while every pod's stream count changes once a period, and
+prints one JSON line of what the controller used per period.
+
+--source says where the controller reads the stream counts:
+  annotations  a sidecar-like writer PATCHes every pod's streamscaler.io/metric.* annotations
+               once a period; the controller reads them from its pod watch.
+  prometheus   an exporter on 127.0.0.1 publishes srs_clients{namespace,pod} of every pod,
+               changed once a period; a real Prometheus (bin/prometheus: run
+               make demo-prometheus first) scrapes it every period, and the controller
+               runs with --metrics-source prometheus and queries it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bin, err := os.Executable()
@@ -42,9 +50,10 @@ once a period, and prints one JSON line of what the controller used per period.`
 	f := cmd.Flags()
 	f.IntVar(&cfg.Policies, "policies", 1000, "ScalingPolicies, each over its own CloneSet")
 	f.IntVar(&cfg.PodsPerPolicy, "pods-per-policy", 100, "pods of each CloneSet")
-	f.DurationVar(&cfg.Period, "period", 15*time.Second, "the policies' syncPeriod and the sidecar's rewrite interval")
+	f.DurationVar(&cfg.Period, "period", 15*time.Second, "the policies' syncPeriod, the sidecar's rewrite interval and, with --source prometheus, the scrape interval")
 	f.IntVar(&cfg.Periods, "periods", 4, "sync periods measured, after one of warm-up")
 	f.IntVar(&cfg.Workers, "workers", 4, "the controller's --max-concurrent-reconciles")
+	f.StringVar(&cfg.Source, "source", "annotations", "where the controller reads the samples: annotations (a writer PATCHes the pods) or prometheus (an exporter scraped by a real Prometheus; needs bin/prometheus from make demo-prometheus)")
 	f.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a CPU profile of the controller over the measured periods here (go tool pprof reads it)")
 	return cmd
 }

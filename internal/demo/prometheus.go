@@ -46,15 +46,6 @@ func rateWindow(speed float64) time.Duration {
 // the namespace, on their container port named "exporter", labelled pod and namespace as
 // the policy's queries expect; and the controllers' metrics ports.
 func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers []int) (*promProcess, error) {
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(1)
-	if err != nil {
-		return nil, err
-	}
-	p := &promProcess{binary: filepath.Join(root, prometheusBinary), dir: dir, config: filepath.Join(dir, "prometheus.yml"), port: ports[0]}
 	interval := scrapeInterval(speed).String()
 	var ctrl []string
 	for _, port := range controllers {
@@ -81,6 +72,37 @@ func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers 
 			{"job_name": "streamscaler", "static_configs": []map[string]any{{"targets": ctrl}}},
 		},
 	}
+	return writePromConfig(dir, cfg)
+}
+
+// newStaticPromProcess writes the configuration of a Prometheus that scrapes targets
+// (host:port) every interval, with a timeout of the same, keeping the labels the targets
+// expose (honor_labels): the scale harness's exporter names each series' namespace and
+// pod itself.
+func newStaticPromProcess(dir string, interval time.Duration, targets []string) (*promProcess, error) {
+	// In milliseconds: Prometheus reads "1500ms" but not Go's "1.5s".
+	every := strconv.FormatInt(max(1, interval.Milliseconds()), 10) + "ms"
+	cfg := map[string]any{
+		"global": map[string]string{"scrape_interval": every, "scrape_timeout": every, "evaluation_interval": "1m"},
+		"scrape_configs": []map[string]any{
+			{"job_name": "srs", "honor_labels": true, "static_configs": []map[string]any{{"targets": targets}}},
+		},
+	}
+	return writePromConfig(dir, cfg)
+}
+
+// writePromConfig picks Prometheus's port on 127.0.0.1 and writes cfg as its
+// configuration (prometheus.yml in dir; JSON is YAML).
+func writePromConfig(dir string, cfg map[string]any) (*promProcess, error) {
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	p := &promProcess{binary: filepath.Join(root, prometheusBinary), dir: dir, config: filepath.Join(dir, "prometheus.yml"), port: ports[0]}
 	b, err := json.MarshalIndent(cfg, "", "  ") // JSON is YAML
 	if err != nil {
 		return nil, err
@@ -91,12 +113,20 @@ func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers 
 	return p, nil
 }
 
+// checkPrometheusBinary reports a Prometheus binary that is not there.
+func checkPrometheusBinary(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("the prometheus source needs %s (make demo-prometheus): %w", path, err)
+	}
+	return nil
+}
+
 func (p *promProcess) url() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) }
 
 // start runs Prometheus and waits until it is ready.
 func (p *promProcess) start(ctx context.Context) error {
-	if _, err := os.Stat(p.binary); err != nil {
-		return fmt.Errorf("the prometheus source needs %s (make demo-prometheus): %w", p.binary, err)
+	if err := checkPrometheusBinary(p.binary); err != nil {
+		return err
 	}
 	p.starts++
 	log, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("prometheus-%d.log", p.starts)))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,7 +20,12 @@ import (
 	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -43,6 +49,11 @@ type BenchConfig struct {
 	Periods int
 	// Workers is the controller's --max-concurrent-reconciles (default 4).
 	Workers int
+	// Source is where the controller reads the samples: "annotations" (the default when
+	// empty: a sidecar-like writer PATCHes every pod's annotations once a period) or
+	// "prometheus" (an exporter publishes every pod's srs_clients once a period, a real
+	// Prometheus, bin/prometheus, scrapes it every period and the controller queries it).
+	Source string
 	// CPUProfile, when set, is where a CPU profile of the controller over the measured
 	// periods is written.
 	CPUProfile string
@@ -54,6 +65,7 @@ type BenchConfig struct {
 type BenchResult struct {
 	Policies                      int     `json:"policies"`
 	PodsPerPolicy                 int     `json:"podsPerPolicy"`
+	Source                        string  `json:"source"`
 	PeriodSeconds                 float64 `json:"periodSeconds"`
 	ControllerCPUSecondsPerPeriod float64 `json:"controllerCPUSecondsPerPeriod"`
 	ControllerPeakRSSBytes        int64   `json:"controllerPeakRSSBytes"`
@@ -63,10 +75,11 @@ type BenchResult struct {
 	DecisionLatencyP99Seconds     float64 `json:"decisionLatencyP99Seconds"`
 	Passes                        float64 `json:"passes"`
 	// SampleWrites is every write of the sidecar-like writer, from the controller's
-	// start to the end of the measurement.
+	// start to the end of the measurement; with the prometheus source, every per-pod
+	// value the exporter published.
 	SampleWrites int64 `json:"sampleWrites"`
-	// SampleWritesPerPeriod is how many the writer made a period in the measured window:
-	// the pods' count when it kept its pace.
+	// SampleWritesPerPeriod is how many the writer made (or the exporter published) a
+	// period in the measured window: the pods' count when it kept its pace.
 	SampleWritesPerPeriod float64 `json:"sampleWritesPerPeriod"`
 }
 
@@ -74,7 +87,9 @@ type BenchResult struct {
 // Policies fleets of PodsPerPolicy pods (Kruise creates the pods; the harness stands in
 // for the kubelet and marks them Ready), runs the controller binary on them, and, while a
 // sidecar-like writer rewrites every pod's stream count once a period (9 to 11 streams
-// against a target of 10, so that no fleet resizes), measures the controller over Periods
+// against a target of 10, so that no fleet resizes; with the prometheus source an exporter
+// publishes them as srs_clients and a real Prometheus scrapes it once a period), measures
+// the controller over Periods
 // sync periods: its CPU time, peak memory, its own API requests per pass (its client's
 // rest_client_requests_total over controller_runtime_reconcile_total), the p99 of a pass
 // and of a decision's latency (the p99 time a policy waited in the work queue plus the p99
@@ -94,6 +109,25 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	}
 	if cfg.Period < time.Second || cfg.Periods < 1 || cfg.Workers < 1 {
 		return nil, fmt.Errorf("period %s, periods %d, workers %d: want at least 1s, 1 and 1", cfg.Period, cfg.Periods, cfg.Workers)
+	}
+	if cfg.Source == "" {
+		cfg.Source = string(v1alpha1.SourceAnnotations)
+	}
+	viaProm := false
+	switch cfg.Source {
+	case string(v1alpha1.SourceAnnotations):
+	case string(v1alpha1.SourcePrometheus):
+		viaProm = true
+		// Before the control plane: a missing binary is told at once, not minutes later.
+		root, err := testcluster.RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkPrometheusBinary(filepath.Join(root, prometheusBinary)); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("source %q: want %s or %s", cfg.Source, v1alpha1.SourceAnnotations, v1alpha1.SourcePrometheus)
 	}
 	say := func(format string, args ...any) {
 		if cfg.Progress != nil {
@@ -126,13 +160,38 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctrl, err := newControllerProcess("controller", cfg.Binary, cl.KubeconfigPath(), string(v1alpha1.SourceAnnotations), dir, "")
+	ctrl, err := newControllerProcess("controller", cfg.Binary, cl.KubeconfigPath(), cfg.Source, dir, "")
 	if err != nil {
 		return nil, err
 	}
 	// Logged as in a cluster (JSON, verbosity 0): the demo's readable V(1) log is not
 	// what is measured.
 	ctrl.extra = []string{"--max-concurrent-reconciles", strconv.Itoa(cfg.Workers), "--log-development=false", "--v", "0"}
+
+	// The samples: counted in writes, by the writer or the exporter, whichever runs.
+	var writes atomic.Int64
+	var exporter *sampleExporter
+	var prom *promProcess
+	if viaProm {
+		// The exporter serves before Prometheus starts, and Prometheus is ready before
+		// the controller starts: a pass whose query fails goes no further, and an init
+		// pod becomes allocated only in a pass that read the samples.
+		exporter, err = newSampleExporter(c, ns, &writes)
+		if err != nil {
+			return nil, err
+		}
+		defer exporter.close()
+		prom, err = newStaticPromProcess(dir, cfg.Period, []string{exporter.addr})
+		if err != nil {
+			return nil, err
+		}
+		if err := prom.start(ctx); err != nil {
+			return nil, err
+		}
+		defer prom.stop() // after the controller's stop, deferred below
+		ctrl.extra = append(ctrl.extra, "--prometheus-address", prom.url())
+		say("exporter on %s, scraped every %s by prometheus on %s", exporter.addr, cfg.Period, prom.url())
+	}
 	pprofAddr := ""
 	if cfg.CPUProfile != "" {
 		ports, err := freePorts(1)
@@ -147,20 +206,42 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	}
 	defer ctrl.stop(syscall.SIGTERM)
 
-	writer := &sampleWriter{c: c, ns: ns}
+	run := func(wctx context.Context) { (&sampleWriter{c: c, ns: ns, writes: &writes}).run(wctx, cfg.Period) }
+	if viaProm {
+		run = func(wctx context.Context) { exporter.run(wctx, cfg.Period) }
+	}
 	wctx, stopWriter := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); writer.run(wctx, cfg.Period) }()
+	go func() { defer wg.Done(); run(wctx) }()
 	defer func() { stopWriter(); wg.Wait() }()
 
 	deadline := time.Now().Add(10*time.Minute + time.Duration(total)*50*time.Millisecond)
+	// With the prometheus source, the loop also waits until Prometheus holds a series
+	// of every pod: a few scrapes, so a few periods at most.
+	promDeadline := time.Now().Add(2*time.Minute + 4*cfg.Period)
+	scraped := !viaProm
 	for {
 		n, err := countAllocated(ctx, c, ns)
 		if err != nil {
 			return nil, err
 		}
-		if n == total {
+		if !scraped {
+			seen, err := promCount(ctx, prom.url(), fmt.Sprintf(`count(srs_clients{namespace=%q})`, ns))
+			switch {
+			case err == nil && seen == total:
+				scraped = true
+				say("prometheus holds the srs_clients series of all %d pods", total)
+			case time.Now().After(promDeadline):
+				what := fmt.Sprintf("%d series", seen)
+				if err != nil {
+					what = err.Error()
+				}
+				return nil, fmt.Errorf("prometheus at %s, count(srs_clients{namespace=%q}): %s after %s, want %d; the exporter on %s published %d values (logs in %s)",
+					prom.url(), ns, what, time.Since(began).Round(time.Second), total, exporter.addr, writes.Load(), dir)
+			}
+		}
+		if n == total && scraped {
 			break
 		}
 		if err := ctrl.alive(); err != nil {
@@ -178,7 +259,7 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	writesBefore := writer.writes.Load()
+	writesBefore := writes.Load()
 	window := time.Duration(cfg.Periods) * cfg.Period
 	say("measuring %d periods (%s)", cfg.Periods, window)
 	profiled := make(chan error, 1)
@@ -200,7 +281,7 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	windowWrites := writer.writes.Load() - writesBefore
+	windowWrites := writes.Load() - writesBefore
 	if err := ctrl.alive(); err != nil {
 		return nil, err
 	}
@@ -209,14 +290,14 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 		return nil, fmt.Errorf("the controller ran no pass in %s (log in %s)", window, dir)
 	}
 	res := &BenchResult{
-		Policies: cfg.Policies, PodsPerPolicy: cfg.PodsPerPolicy, PeriodSeconds: cfg.Period.Seconds(),
+		Policies: cfg.Policies, PodsPerPolicy: cfg.PodsPerPolicy, Source: cfg.Source, PeriodSeconds: cfg.Period.Seconds(),
 		ControllerCPUSecondsPerPeriod: (after.cpu - before.cpu).Seconds() / float64(cfg.Periods),
 		ControllerPeakRSSBytes:        after.peakRSS,
 		APIRequestsPerPass:            (after.requests - before.requests) / passes,
 		APIReadsPerPass:               (after.reads - before.reads) / passes,
 		ReconcileP99Seconds:           quantile(0.99, before.reconcile, after.reconcile),
 		Passes:                        passes,
-		SampleWrites:                  writer.writes.Load(),
+		SampleWrites:                  writes.Load(),
 		SampleWritesPerPeriod:         float64(windowWrites) / float64(cfg.Periods),
 	}
 	res.DecisionLatencyP99Seconds = quantile(0.99, before.queue, after.queue) + res.ReconcileP99Seconds
@@ -319,7 +400,7 @@ func countAllocated(ctx context.Context, c client.Client, ns string) (int, error
 type sampleWriter struct {
 	c      client.Client
 	ns     string
-	writes atomic.Int64
+	writes *atomic.Int64
 }
 
 func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
@@ -374,6 +455,116 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 
 // writerLanes is how many writes the sidecar-like writer has in flight at once.
 const writerLanes = 8
+
+// sampleExporter is the sidecar-like writer of the prometheus source, for every pod at
+// once: an HTTP server on 127.0.0.1 whose /metrics says each pod's stream count,
+// srs_clients{namespace, pod}, 9, 10 or 11 in turn, changed once a period.
+type sampleExporter struct {
+	c      client.Client
+	ns     string
+	addr   string // host:port
+	writes *atomic.Int64
+	gauge  *prometheus.GaugeVec
+	srv    *http.Server
+	served chan error
+	// set is the pods whose series the exporter publishes.
+	set map[string]bool
+}
+
+// newSampleExporter starts serving /metrics on a free port of 127.0.0.1, with no series
+// until run sets them.
+func newSampleExporter(c client.Client, ns string, writes *atomic.Int64) (*sampleExporter, error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("the exporter listening on %s: %w", addr, err)
+	}
+	reg := prometheus.NewRegistry()
+	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "srs_clients", Help: "Clients connected to the pod's SRS (the scale harness's stand-in)."}, []string{"namespace", "pod"})
+	reg.MustRegister(gauge)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	e := &sampleExporter{
+		c: c, ns: ns, addr: addr, writes: writes, gauge: gauge, set: map[string]bool{},
+		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		served: make(chan error, 1),
+	}
+	go func() { e.served <- e.srv.Serve(ln) }()
+	return e, nil
+}
+
+// run lists the pods once a period and sets each one's value, dropping the series of
+// pods that are gone; every value set counts as a write.
+func (e *sampleExporter) run(ctx context.Context, period time.Duration) {
+	for round := 0; ctx.Err() == nil; round++ {
+		start := time.Now()
+		var pods corev1.PodList
+		if err := e.c.List(ctx, &pods, client.InNamespace(e.ns)); err != nil || len(pods.Items) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		now := make(map[string]bool, len(pods.Items))
+		for i, p := range pods.Items {
+			now[p.Name] = true
+			e.gauge.WithLabelValues(e.ns, p.Name).Set(float64(9 + (round+i)%3))
+		}
+		for name := range e.set {
+			if !now[name] {
+				e.gauge.DeleteLabelValues(e.ns, name)
+			}
+		}
+		e.set = now
+		e.writes.Add(int64(len(pods.Items)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(start.Add(period))):
+		}
+	}
+}
+
+// close stops the exporter's server.
+func (e *sampleExporter) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.srv.Shutdown(ctx)
+	<-e.served
+}
+
+// promCount runs an instant query that answers one number (a count) on the Prometheus
+// at address; no series is 0.
+func promCount(ctx context.Context, address, query string) (int, error) {
+	cl, err := api.NewClient(api.Config{Address: address})
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, _, _, err := promv1.NewAPI(cl).Query(ctx, query, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("querying %s for %s: %w", address, query, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return 0, fmt.Errorf("querying %s for %s: got a %s, want a vector", address, query, v.Type())
+	}
+	switch len(vec) {
+	case 0:
+		return 0, nil
+	case 1:
+		return int(vec[0].Value), nil
+	default:
+		return 0, fmt.Errorf("querying %s for %s: %d series, want one", address, query, len(vec))
+	}
+}
 
 // benchFigures are the controller's counters at one moment.
 type benchFigures struct {
