@@ -2,6 +2,7 @@ package predictor
 
 import (
 	"encoding/csv"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -111,4 +112,31 @@ func backtestWAPE(t *testing.T, y []float64, cfg Config) map[string]float64 {
 		wape[s.Model] = s.WAPE
 	}
 	return wape
+}
+
+func TestChooseSkipsErrorsThatAreNotNumbers(t *testing.T) {
+	one := func(name string, resi ...float64) scored {
+		return scored{c: candidate{name: name}, mae: meanAbs(resi), resi: [][]float64{resi}}
+	}
+	for _, c := range []struct {
+		name string
+		all  []scored
+		want string
+	}{
+		{"a NaN error never wins", []scored{one("nan", math.NaN()), one("a", 2, 2)}, "a"},
+		{"nor an infinite one", []scored{one("inf", math.Inf(1)), one("a", 2, 2)}, "a"},
+		{"the simplest of equals", []scored{one("a", 1, 1), one("b", 1, 1)}, "a"},
+		{"the mean when it beats both", []scored{one("a", 2, -2), one("b", -2, 2)}, NameMeanOf("a", "b")},
+		{"the best alone when the mean does not", []scored{one("a", 1, 1), one("b", 3, 3)}, "a"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			best, _, ok := choose(c.all, 1)
+			if !ok || best.name != c.want {
+				t.Errorf("chose %q (ok %v), want %q", best.name, ok, c.want)
+			}
+		})
+	}
+	if _, _, ok := choose([]scored{{c: candidate{name: "nan"}, mae: math.NaN(), resi: [][]float64{{math.NaN()}}}}, 1); ok {
+		t.Error("chose a model with a NaN error when it was the only one")
+	}
 }

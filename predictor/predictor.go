@@ -162,11 +162,6 @@ func fitSeason(y []float64, cfg Config, season int) (*Predictor, error) {
 	window := trainWindow(season)
 	cands := candidates(y[max(0, origins[0]-window):], origins[0], season, cfg)
 
-	type scored struct {
-		c    candidate
-		mae  float64
-		resi [][]float64
-	}
 	var all []scored
 	for _, c := range cands {
 		resi, err := rollFolds(c.newModel, y, origins, h, window)
@@ -175,27 +170,9 @@ func fitSeason(y []float64, cfg Config, season int) (*Predictor, error) {
 		}
 		all = append(all, scored{c, meanAbs(resi[h-1]), resi})
 	}
-	if len(all) == 0 {
+	best, bestResi, ok := choose(all, h)
+	if !ok {
 		return nil, fmt.Errorf("fitting a predictor: no model could be fitted on %d samples", n)
-	}
-	// The simplest of the best on a tie: the sort is stable and cands go simplest first.
-	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.mae, b.mae) })
-	best, bestResi := all[0].c, all[0].resi
-	// The mean of the two best forecasts is a candidate too. Its backtest residuals are
-	// the mean of theirs (same folds, same targets), so it costs no extra backtest.
-	if len(all) > 1 {
-		a, b := all[0], all[1]
-		resi := make([][]float64, h)
-		for k := range resi {
-			resi[k] = make([]float64, len(a.resi[k]))
-			for i := range resi[k] {
-				resi[k][i] = (a.resi[k][i] + b.resi[k][i]) / 2
-			}
-		}
-		if meanAbs(resi[h-1]) < a.mae {
-			best = candidate{NameMeanOf(a.c.name, b.c.name), func() stepModel { return newMeanOf(a.c.newModel(), b.c.newModel()) }}
-			bestResi = resi
-		}
 	}
 
 	m := best.newModel()
@@ -208,6 +185,44 @@ func fitSeason(y []float64, cfg Config, season int) (*Predictor, error) {
 		band[k] = max(0, stat.Quantile(cfg.Quantile, stat.Empirical, r, nil))
 	}
 	return &Predictor{cfg: cfg, season: season, model: m, band: band, scratch: make([]float64, h)}, nil
+}
+
+// scored is a candidate with its backtest: the mean absolute error at the horizon and
+// the residuals at each lead.
+type scored struct {
+	c    candidate
+	mae  float64
+	resi [][]float64
+}
+
+// choose picks among backtested candidates (listed simplest first): the lowest error,
+// the simplest on a tie, or the mean of the two best when its error is lower still. A
+// candidate whose error is not a finite number never wins. ok is false when none is left.
+func choose(all []scored, h int) (best candidate, resi [][]float64, ok bool) {
+	all = slices.DeleteFunc(slices.Clone(all), func(s scored) bool { return math.IsNaN(s.mae) || math.IsInf(s.mae, 0) })
+	if len(all) == 0 {
+		return candidate{}, nil, false
+	}
+	// The sort is stable, so the simplest of equals stays first.
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.mae, b.mae) })
+	best, resi = all[0].c, all[0].resi
+	if len(all) < 2 {
+		return best, resi, true
+	}
+	// The mean of the two best forecasts: its residuals are the mean of theirs (same
+	// folds, same targets), so it costs no extra backtest.
+	a, b := all[0], all[1]
+	mean := make([][]float64, h)
+	for k := range mean {
+		mean[k] = make([]float64, len(a.resi[k]))
+		for i := range mean[k] {
+			mean[k][i] = (a.resi[k][i] + b.resi[k][i]) / 2
+		}
+	}
+	if meanAbs(mean[h-1]) < a.mae {
+		return candidate{NameMeanOf(a.c.name, b.c.name), func() stepModel { return newMeanOf(a.c.newModel(), b.c.newModel()) }}, mean, true
+	}
+	return best, resi, true
 }
 
 // backtestSpan is the unit of Fit's backtest: a whole season, so that every phase is
