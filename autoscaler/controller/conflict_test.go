@@ -69,7 +69,7 @@ func conflictWorld(t *testing.T, refusal error) (*controller.Reconciler, ctrl.Re
 		ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge", UID: "cloneset-uid"},
 		Spec:       kruisev1alpha1.CloneSetSpec{Replicas: ptr.To(int32(2)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "edge"}}},
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge-0", Labels: map[string]string{"app": "edge"},
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge-0", Labels: map[string]string{"app": "edge", kruisev1alpha1.CloneSetInstanceID: "0"},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1alpha1", Kind: "CloneSet", Name: "edge", UID: cs.UID, Controller: ptr.To(true)}}}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(testrestmapper.TestOnlyStaticRESTMapper(scheme)).
 		WithObjects(cs, pod, &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: "edge"}, Spec: *spec}).

@@ -472,6 +472,11 @@ func (r *Reconciler) listPods(ctx context.Context, fromCache bool, cs *kruisev1a
 	if err != nil || sel.Empty() {
 		return nil, 0, fmt.Errorf("CloneSet %s/%s has an unusable selector: %v", cs.Namespace, cs.Name, err)
 	}
+	// Only pods Kruise made (PodScope), as the cache holds: a read from the API server
+	// sees the same fleet as one from the cache.
+	if reqs, _ := PodScope().Requirements(); len(reqs) > 0 {
+		sel = sel.Add(reqs...)
+	}
 	var list corev1.PodList
 	// From the cache, through the index of pods by owner: a label selector is matched
 	// against every pod of the namespace, which makes a pass cost as much as all the

@@ -113,6 +113,7 @@ func TestController(t *testing.T) {
 		{"drain timeout runs the evictor and records the streams it cut", drainTimeout},
 		{"an eviction that hangs holds no reconcile worker: with one worker another fleet is decided meanwhile, and the outcome is taken up when it ends", slowEvictor},
 		{"metric samples rewritten every 100 ms are read at the sync period, not a pass each", frequentSamples},
+		{"the controller caches the pods of CloneSets, not the other pods of the cluster", podScope},
 		{"a controller killed mid-drain is replaced and finishes the drain", restartMidDrain},
 		{"a conflicting CloneSet update is retried, not clobbered", conflict},
 		{"a paused policy changes nothing but its status", paused},

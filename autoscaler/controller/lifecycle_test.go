@@ -77,7 +77,7 @@ func TestPolicyLifecycle(t *testing.T) {
 			for name, st := range fleet {
 				objs = append(objs, &corev1.Pod{
 					ObjectMeta: metav1.ObjectMeta{Namespace: "live", Name: name,
-						Labels:          map[string]string{"app": "edge", v1alpha1.StateLabel: st},
+						Labels:          map[string]string{"app": "edge", v1alpha1.StateLabel: st, kruisev1alpha1.CloneSetInstanceID: name},
 						Annotations:     map[string]string{v1alpha1.StateSinceAnnotation: now.Add(-time.Minute).Format(time.RFC3339)},
 						OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1alpha1", Kind: "CloneSet", Name: "edge", UID: cs.UID, Controller: ptr.To(true)}}},
 					Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},

@@ -165,7 +165,7 @@ func parityWorld(b *fake.ClientBuilder, spec *v1alpha1.ScalingPolicySpec, s auto
 		objs = append(objs, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{
 				Namespace: "live", Name: p.Name, CreationTimestamp: metav1.NewTime(p.Created),
-				Labels:          map[string]string{"app": "edge", v1alpha1.StateLabel: string(p.State)},
+				Labels:          map[string]string{"app": "edge", v1alpha1.StateLabel: string(p.State), kruisev1alpha1.CloneSetInstanceID: p.Name},
 				Annotations:     map[string]string{v1alpha1.StateSinceAnnotation: p.Since.UTC().Format(time.RFC3339)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1alpha1", Kind: "CloneSet", Name: "edge", UID: cs.UID, Controller: ptr.To(true)}},
 			},

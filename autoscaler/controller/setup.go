@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -40,9 +42,25 @@ const targetIndex = "spec.targetRef.name"
 
 // CacheOptions are the manager's cache settings the controller is built for: objects
 // are kept without their managedFields, which no decision reads (less memory, cheaper
-// merge patches).
+// merge patches), and the pod watch asks the API server only for the pods of CloneSets
+// (PodScope), so that the rest of a shared cluster's pods, and their updates, never
+// reach the controller.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: PodScope()}},
+	}
+}
+
+// PodScope selects the pods the controller can act on: those Kruise made for a
+// CloneSet, each of which carries the CloneSet instance-id label from its creation.
+// The pod watch and the direct reads use it alike, so both see the same fleet.
+func PodScope() labels.Selector {
+	req, err := labels.NewRequirement(kruisev1alpha1.CloneSetInstanceID, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant key: cannot happen
+	}
+	return labels.NewSelector().Add(*req)
 }
 
 // podOwnerIndex indexes pods by the UID of the CloneSet that controls them.

@@ -13,6 +13,7 @@ import (
 
 func newScaleBenchCommand() *cobra.Command {
 	var cfg demo.BenchConfig
+	var controllerBinary string
 	cmd := &cobra.Command{
 		Use:   "scale-bench",
 		Short: "Measure the controller on the real API server: N policies of M pods, metric samples rewritten every period",
@@ -30,9 +31,14 @@ prints one JSON line of what the controller used per period.
                runs with --metrics-source prometheus and queries it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bin, err := os.Executable()
-			if err != nil {
-				return err
+			bin := controllerBinary
+			if bin == "" {
+				var err error
+				if bin, err = os.Executable(); err != nil {
+					return err
+				}
+			} else if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+				return fmt.Errorf("--controller-binary %s: not an executable file (%v)", bin, err)
 			}
 			cfg.Binary, cfg.Progress = bin, cmd.ErrOrStderr()
 			res, err := demo.ScaleBench(cmd.Context(), cfg)
@@ -55,5 +61,7 @@ prints one JSON line of what the controller used per period.
 	f.IntVar(&cfg.Workers, "workers", 4, "the controller's --max-concurrent-reconciles")
 	f.StringVar(&cfg.Source, "source", "annotations", "where the controller reads the samples: annotations (a writer PATCHes the pods) or prometheus (an exporter scraped by a real Prometheus; needs bin/prometheus from make demo-prometheus)")
 	f.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a CPU profile of the controller over the measured periods here (go tool pprof reads it)")
+	f.IntVar(&cfg.OtherPods, "other-pods", 0, "pods of no CloneSet beside the fleets, in their own namespace, each rewritten once a period: the rest of a shared cluster")
+	f.StringVar(&controllerBinary, "controller-binary", "", "run this streamscaler build as the controller instead of this binary, to measure two builds on the same harness (it must take the controller flags this one passes)")
 	return cmd
 }

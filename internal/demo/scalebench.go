@@ -57,6 +57,10 @@ type BenchConfig struct {
 	// CPUProfile, when set, is where a CPU profile of the controller over the measured
 	// periods is written.
 	CPUProfile string
+	// OtherPods is how many pods of no CloneSet share the cluster (a shared cluster's
+	// other workloads), in their own namespace, each rewritten once a period (an
+	// annotation, as a kubelet's or an operator's updates would change it).
+	OtherPods int
 	// Progress gets a line per stage; may be nil.
 	Progress io.Writer
 }
@@ -81,6 +85,10 @@ type BenchResult struct {
 	// SampleWritesPerPeriod is how many the writer made (or the exporter published) a
 	// period in the measured window: the pods' count when it kept its pace.
 	SampleWritesPerPeriod float64 `json:"sampleWritesPerPeriod"`
+	// OtherPods and OtherPodWritesPerPeriod: the pods of no CloneSet beside the fleets,
+	// and how many of them were rewritten a period in the measured window.
+	OtherPods               int     `json:"otherPods,omitempty"`
+	OtherPodWritesPerPeriod float64 `json:"otherPodWritesPerPeriod,omitempty"`
 }
 
 // ScaleBench starts the real kube-apiserver, etcd and kruise-manager, creates
@@ -109,6 +117,9 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	}
 	if cfg.Period < time.Second || cfg.Periods < 1 || cfg.Workers < 1 {
 		return nil, fmt.Errorf("period %s, periods %d, workers %d: want at least 1s, 1 and 1", cfg.Period, cfg.Periods, cfg.Workers)
+	}
+	if cfg.OtherPods < 0 {
+		return nil, fmt.Errorf("other pods %d: want 0 or more", cfg.OtherPods)
 	}
 	if cfg.Source == "" {
 		cfg.Source = string(v1alpha1.SourceAnnotations)
@@ -155,6 +166,12 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 		return nil, err
 	}
 	say("%d fleets of %d pods: %d pods created by kruise-manager and Ready", cfg.Policies, cfg.PodsPerPolicy, ready)
+	if cfg.OtherPods > 0 {
+		if err := benchOtherPods(ctx, c, cfg.OtherPods); err != nil {
+			return nil, err
+		}
+		say("%d pods of no CloneSet created in namespace %s", cfg.OtherPods, otherNamespace)
+	}
 
 	dir, err := os.MkdirTemp("", "streamscaler-scale-bench-")
 	if err != nil {
@@ -214,6 +231,14 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); run(wctx) }()
+	var otherWrites atomic.Int64
+	if cfg.OtherPods > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			(&sampleWriter{c: c, ns: otherNamespace, writes: &otherWrites, patch: heartbeatPatch}).run(wctx, cfg.Period)
+		}()
+	}
 	defer func() { stopWriter(); wg.Wait() }()
 
 	deadline := time.Now().Add(10*time.Minute + time.Duration(total)*50*time.Millisecond)
@@ -259,7 +284,7 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	writesBefore := writes.Load()
+	writesBefore, otherBefore := writes.Load(), otherWrites.Load()
 	window := time.Duration(cfg.Periods) * cfg.Period
 	say("measuring %d periods (%s)", cfg.Periods, window)
 	profiled := make(chan error, 1)
@@ -281,7 +306,7 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	windowWrites := writes.Load() - writesBefore
+	windowWrites, otherWindow := writes.Load()-writesBefore, otherWrites.Load()-otherBefore
 	if err := ctrl.alive(); err != nil {
 		return nil, err
 	}
@@ -299,6 +324,8 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 		Passes:                        passes,
 		SampleWrites:                  writes.Load(),
 		SampleWritesPerPeriod:         float64(windowWrites) / float64(cfg.Periods),
+		OtherPods:                     cfg.OtherPods,
+		OtherPodWritesPerPeriod:       float64(otherWindow) / float64(cfg.Periods),
 	}
 	res.DecisionLatencyP99Seconds = quantile(0.99, before.queue, after.queue) + res.ReconcileP99Seconds
 	say("done; controller log in %s", dir)
@@ -356,15 +383,45 @@ func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total i
 		}
 		time.Sleep(time.Second)
 	}
-	work := make(chan *corev1.Pod)
-	errs := make(chan error, 8)
+	err := eightAtATime(len(pods.Items), func(i int) error { return cl.SetPodReady(ctx, &pods.Items[i]) })
+	if err != nil {
+		return 0, err
+	}
+	return len(pods.Items), nil
+}
+
+// otherNamespace holds the bench's pods of no CloneSet.
+const otherNamespace = "bench-other"
+
+// benchOtherPods creates n pods of no CloneSet in otherNamespace, eight at a time: the
+// rest of a shared cluster, which the controller should neither cache nor decode.
+func benchOtherPods(ctx context.Context, c client.Client, n int) error {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: otherNamespace}}); err != nil {
+		return err
+	}
+	return eightAtATime(n, func(i int) error {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: otherNamespace, Name: fmt.Sprintf("worker-%05d", i), Labels: map[string]string{"app": "batch-worker"}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "worker", Image: "registry.invalid/batch/worker:1"}}},
+		}
+		if err := c.Create(ctx, p); err != nil {
+			return fmt.Errorf("creating pod %s/%s: %w", otherNamespace, p.Name, err)
+		}
+		return nil
+	})
+}
+
+// eightAtATime calls do for 0 to n-1, eight calls at once, and returns the first error.
+func eightAtATime(n int, do func(i int) error) error {
+	work := make(chan int)
+	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range work {
-				if err := cl.SetPodReady(ctx, p); err != nil {
+			for i := range work {
+				if err := do(i); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -373,17 +430,23 @@ func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total i
 			}
 		}()
 	}
-	for i := range pods.Items {
-		work <- &pods.Items[i]
+	for i := range n {
+		work <- i
 	}
 	close(work)
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return 0, err
+		return err
 	default:
+		return nil
 	}
-	return len(pods.Items), nil
+}
+
+// heartbeatPatch is an other pod's rewrite: an annotation with the time, as a kubelet's
+// status heartbeat or an operator's bookkeeping changes a pod.
+func heartbeatPatch(round, _ int) []byte {
+	return fmt.Appendf(nil, `{"metadata":{"annotations":{"example.com/heartbeat":"%d %s"}}}`, round, time.Now().UTC().Format(time.RFC3339Nano))
 }
 
 // countAllocated counts the pods the controller labelled allocated.
@@ -401,6 +464,8 @@ type sampleWriter struct {
 	c      client.Client
 	ns     string
 	writes *atomic.Int64
+	// patch is the merge patch of the i-th pod in a round (default: its stream count).
+	patch func(round, i int) []byte
 }
 
 func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
@@ -432,9 +497,10 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 				}
 				gap := period / time.Duration(len(mine))
 				for i, p := range mine {
-					v := 9 + (round+i)%3
-					patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d",%q:%q}}}`, v1alpha1.MetricAnnotationPrefix+string(v1alpha1.MetricPullStreams), v,
-						v1alpha1.MetricTimeAnnotation, time.Now().UTC().Format(time.RFC3339))
+					patch := samplePatch(round, i)
+					if w.patch != nil {
+						patch = w.patch(round, i)
+					}
 					obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name}}
 					if err := w.c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err == nil {
 						w.writes.Add(1)
@@ -451,6 +517,12 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 		}
 		wg.Wait()
 	}
+}
+
+// samplePatch is a pod's stream count (9, 10 or 11 in turn) and the time of its reading.
+func samplePatch(round, i int) []byte {
+	return fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d",%q:%q}}}`, v1alpha1.MetricAnnotationPrefix+string(v1alpha1.MetricPullStreams), 9+(round+i)%3,
+		v1alpha1.MetricTimeAnnotation, time.Now().UTC().Format(time.RFC3339))
 }
 
 // writerLanes is how many writes the sidecar-like writer has in flight at once.
