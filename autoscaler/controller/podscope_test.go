@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	kruisev1alpha1 "github.com/openkruise/kruise-api/apps/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -46,8 +47,14 @@ func podScope(e *env) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { _ = pods.Start(cctx) }()
+	// Reading before Start has run fails ("the cache is not started"): wait for it.
+	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+	defer wcancel()
+	if !pods.WaitForCacheSync(wctx) {
+		e.t.Fatal("the cache did not start and sync within a minute")
+	}
 	var list corev1.PodList
-	if err := pods.List(ctx, &list, client.InNamespace(e.ns)); err != nil { // waits for the informer's sync
+	if err := pods.List(ctx, &list, client.InNamespace(e.ns)); err != nil { // starts the pod informer and waits for its sync
 		e.t.Fatal(err)
 	}
 	var got []string
