@@ -62,6 +62,9 @@ prints one JSON line of what the controller used per period.
 	f.StringVar(&cfg.Source, "source", "annotations", "where the controller reads the samples: annotations (a writer PATCHes the pods) or prometheus (an exporter scraped by a real Prometheus; needs bin/prometheus from make demo-prometheus)")
 	f.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a CPU profile of the controller over the measured periods here (go tool pprof reads it)")
 	f.IntVar(&cfg.OtherPods, "other-pods", 0, "pods of no CloneSet beside the fleets, in their own namespace, each rewritten once a period: the rest of a shared cluster")
+	f.Float64Var(&cfg.KubeQPS, "kube-api-qps", 0, "the controller's --kube-api-qps (0: its default, 50); the controller labels each new pod with two writes, so at 50 a second 100,000 pods take over an hour to label")
+	f.IntVar(&cfg.KubeBurst, "kube-api-burst", 0, "the controller's --kube-api-burst (0: its default, 100)")
+	f.IntVar(&cfg.KruiseQPS, "kruise-qps", 0, "kruise-manager's --rest-config-qps, with a burst of twice that (0: Kruise's default, 30), which bounds how fast the pods are created")
 	f.StringVar(&controllerBinary, "controller-binary", "", "run this streamscaler build as the controller instead of this binary, to measure two builds on the same harness (it must take the controller flags this one passes)")
 	return cmd
 }

@@ -61,6 +61,14 @@ type BenchConfig struct {
 	// other workloads), in their own namespace, each rewritten once a period (an
 	// annotation, as a kubelet's or an operator's updates would change it).
 	OtherPods int
+	// KubeQPS and KubeBurst are the controller's --kube-api-qps and --kube-api-burst
+	// (zero: the controller's defaults, 50 and 100). They bound how fast it labels new
+	// pods, two writes each, not its steady state.
+	KubeQPS   float64
+	KubeBurst int
+	// KruiseQPS is kruise-manager's client rate (zero: Kruise's default, 30 a second),
+	// which bounds how fast the fleets' pods are created.
+	KruiseQPS int
 	// Progress gets a line per stage; may be nil.
 	Progress io.Writer
 }
@@ -118,6 +126,9 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if cfg.Period < time.Second || cfg.Periods < 1 || cfg.Workers < 1 {
 		return nil, fmt.Errorf("period %s, periods %d, workers %d: want at least 1s, 1 and 1", cfg.Period, cfg.Periods, cfg.Workers)
 	}
+	if cfg.KubeQPS < 0 || cfg.KubeBurst < 0 || cfg.KruiseQPS < 0 {
+		return nil, fmt.Errorf("kube API qps %v, burst %d, kruise qps %d: want 0 (the default) or more", cfg.KubeQPS, cfg.KubeBurst, cfg.KruiseQPS)
+	}
 	if cfg.OtherPods < 0 {
 		return nil, fmt.Errorf("other pods %d: want 0 or more", cfg.OtherPods)
 	}
@@ -146,7 +157,11 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 		}
 	}
 	began := time.Now()
-	cl, err := testcluster.Start(ctx)
+	var opts []testcluster.Option
+	if cfg.KruiseQPS > 0 {
+		opts = append(opts, testcluster.WithKruiseQPS(cfg.KruiseQPS))
+	}
+	cl, err := testcluster.Start(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
 	}
@@ -184,6 +199,12 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	// Logged as in a cluster (JSON, verbosity 0): the demo's readable V(1) log is not
 	// what is measured.
 	ctrl.extra = []string{"--max-concurrent-reconciles", strconv.Itoa(cfg.Workers), "--log-development=false", "--v", "0"}
+	if cfg.KubeQPS > 0 {
+		ctrl.extra = append(ctrl.extra, "--kube-api-qps", strconv.FormatFloat(cfg.KubeQPS, 'g', -1, 64))
+	}
+	if cfg.KubeBurst > 0 {
+		ctrl.extra = append(ctrl.extra, "--kube-api-burst", strconv.Itoa(cfg.KubeBurst))
+	}
 
 	// The samples: counted in writes, by the writer or the exporter, whichever runs.
 	var writes atomic.Int64
@@ -247,7 +268,7 @@ func ScaleBench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	promDeadline := time.Now().Add(2*time.Minute + 4*cfg.Period)
 	scraped := !viaProm
 	for {
-		n, err := countAllocated(ctx, c, ns)
+		n, err := countAllocated(ctx, c, ns, ctrl, total)
 		if err != nil {
 			return nil, err
 		}
@@ -366,28 +387,87 @@ func benchFleets(ctx context.Context, c client.Client, ns string, cfg BenchConfi
 	return nil
 }
 
-// benchReady waits for Kruise to create every pod and marks each Ready, as a kubelet
-// would, eight at a time.
+// benchReady waits for Kruise to create every pod (the sum of the CloneSets' status,
+// not a list of every pod each second, which at 100,000 pods would load the API server
+// more than the controller does) and marks each Ready, as a kubelet would, eight at a
+// time.
 func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total int) (int, error) {
 	deadline := time.Now().Add(5*time.Minute + time.Duration(total)*20*time.Millisecond)
-	var pods corev1.PodList
 	for {
-		if err := cl.Client.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+		var sets kruisev1alpha1.CloneSetList
+		if err := cl.Client.List(ctx, &sets, client.InNamespace(ns)); err != nil {
 			return 0, err
 		}
-		if len(pods.Items) >= total {
+		created := 0
+		for _, cs := range sets.Items {
+			created += int(cs.Status.Replicas)
+		}
+		if created >= total {
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("kruise-manager created %d of %d pods", len(pods.Items), total)
+			return 0, fmt.Errorf("kruise-manager created %d of %d pods", created, total)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(2 * time.Second)
 	}
-	err := eightAtATime(len(pods.Items), func(i int) error { return cl.SetPodReady(ctx, &pods.Items[i]) })
+	var pods []corev1.Pod
+	err := listPages(ctx, cl.Client, ns, &corev1.PodList{}, func(l client.ObjectList) {
+		pods = append(pods, l.(*corev1.PodList).Items...)
+	})
 	if err != nil {
 		return 0, err
 	}
-	return len(pods.Items), nil
+	if len(pods) < total {
+		return 0, fmt.Errorf("the CloneSets count %d pods, a list finds %d", total, len(pods))
+	}
+	err = eightAtATime(len(pods), func(i int) error { return cl.SetPodReady(ctx, &pods[i]) })
+	if err != nil {
+		return 0, err
+	}
+	return len(pods), nil
+}
+
+// listPages lists ns in pages of 5,000 (one list of 100,000 pods is a few hundred MB
+// for the API server to build at once), calling page with each.
+func listPages(ctx context.Context, c client.Client, ns string, list client.ObjectList, page func(client.ObjectList), opts ...client.ListOption) error {
+	cont := ""
+	for {
+		o := append([]client.ListOption{client.InNamespace(ns), client.Limit(5000), client.Continue(cont)}, opts...)
+		if err := c.List(ctx, list, o...); err != nil {
+			return err
+		}
+		page(list)
+		if cont = list.GetContinue(); cont == "" {
+			return nil
+		}
+	}
+}
+
+// podNames lists the names of ns's pods, metadata only.
+func podNames(ctx context.Context, c client.Client, ns string, opts ...client.ListOption) ([]string, error) {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+	var names []string
+	err := listPages(ctx, c, ns, list, func(l client.ObjectList) {
+		for _, p := range l.(*metav1.PartialObjectMetadataList).Items {
+			names = append(names, p.Name)
+		}
+	}, opts...)
+	return names, err
+}
+
+// podsOrWait lists ns's pod names; when that fails or finds none it waits a second
+// (or until ctx ends) and says so with false.
+func podsOrWait(ctx context.Context, c client.Client, ns string) ([]string, bool) {
+	names, err := podNames(ctx, c, ns)
+	if err == nil && len(names) > 0 {
+		return names, true
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return nil, false
 }
 
 // otherNamespace holds the bench's pods of no CloneSet.
@@ -449,13 +529,26 @@ func heartbeatPatch(round, _ int) []byte {
 	return fmt.Appendf(nil, `{"metadata":{"annotations":{"example.com/heartbeat":"%d %s"}}}`, round, time.Now().UTC().Format(time.RFC3339Nano))
 }
 
-// countAllocated counts the pods the controller labelled allocated.
-func countAllocated(ctx context.Context, c client.Client, ns string) (int, error) {
-	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{v1alpha1.StateLabel: "allocated"}); err != nil {
-		return 0, err
+// countAllocated counts the pods the controller labelled allocated: its own gauge
+// (streamscaler_pod_state_pods) while that says fewer than want, then a metadata list of
+// the pods, which is the answer. Listing 100,000 pods every 2 s would load the API server
+// more than the controller under test.
+func countAllocated(ctx context.Context, c client.Client, ns string, ctrl *controllerProcess, want int) (int, error) {
+	if fams := ctrl.metrics(); fams != nil {
+		gauge := 0.0
+		for _, m := range fams["streamscaler_pod_state_pods"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "state" && l.GetValue() == "allocated" {
+					gauge += m.GetGauge().GetValue()
+				}
+			}
+		}
+		if int(gauge) < want {
+			return int(gauge), nil
+		}
 	}
-	return len(pods.Items), nil
+	names, err := podNames(ctx, c, ns, client.MatchingLabels{v1alpha1.StateLabel: "allocated"})
+	return len(names), err
 }
 
 // sampleWriter is every pod's sidecar: once a period it rewrites the pod's stream count
@@ -470,13 +563,8 @@ type sampleWriter struct {
 
 func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 	for round := 0; ctx.Err() == nil; round++ {
-		var pods corev1.PodList
-		if err := w.c.List(ctx, &pods, client.InNamespace(w.ns)); err != nil || len(pods.Items) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
+		pods, ok := podsOrWait(ctx, w.c, w.ns)
+		if !ok {
 			continue
 		}
 		// writerLanes writers at once, each over its share of the pods, each spreading
@@ -488,9 +576,9 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				var mine []corev1.Pod
-				for i := lane; i < len(pods.Items); i += writerLanes {
-					mine = append(mine, pods.Items[i])
+				var mine []string
+				for i := lane; i < len(pods); i += writerLanes {
+					mine = append(mine, pods[i])
 				}
 				if len(mine) == 0 {
 					return
@@ -501,7 +589,7 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 					if w.patch != nil {
 						patch = w.patch(round, i)
 					}
-					obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name}}
+					obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: p}}
 					if err := w.c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err == nil {
 						w.writes.Add(1)
 					}
@@ -574,19 +662,14 @@ func newSampleExporter(c client.Client, ns string, writes *atomic.Int64) (*sampl
 func (e *sampleExporter) run(ctx context.Context, period time.Duration) {
 	for round := 0; ctx.Err() == nil; round++ {
 		start := time.Now()
-		var pods corev1.PodList
-		if err := e.c.List(ctx, &pods, client.InNamespace(e.ns)); err != nil || len(pods.Items) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
+		pods, ok := podsOrWait(ctx, e.c, e.ns)
+		if !ok {
 			continue
 		}
-		now := make(map[string]bool, len(pods.Items))
-		for i, p := range pods.Items {
-			now[p.Name] = true
-			e.gauge.WithLabelValues(e.ns, p.Name).Set(float64(9 + (round+i)%3))
+		now := make(map[string]bool, len(pods))
+		for i, name := range pods {
+			now[name] = true
+			e.gauge.WithLabelValues(e.ns, name).Set(float64(9 + (round+i)%3))
 		}
 		for name := range e.set {
 			if !now[name] {
@@ -594,7 +677,7 @@ func (e *sampleExporter) run(ctx context.Context, period time.Duration) {
 			}
 		}
 		e.set = now
-		e.writes.Add(int64(len(pods.Items)))
+		e.writes.Add(int64(len(pods)))
 		select {
 		case <-ctx.Done():
 			return

@@ -139,8 +139,9 @@ type kruiseProcess struct {
 }
 
 // startKruiseManager runs kruise-manager out of cluster on free loopback ports, with its
-// certificates, protection log and log in dir.
-func startKruiseManager(binary, kubeconfig, dir string) (*kruiseProcess, error) {
+// certificates, protection log and log in dir; qps above zero sets its client's rate
+// (--rest-config-qps, burst twice that), otherwise Kruise's default of 30 a second holds.
+func startKruiseManager(binary, kubeconfig, dir string, qps int) (*kruiseProcess, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -159,16 +160,20 @@ func startKruiseManager(binary, kubeconfig, dir string) (*kruiseProcess, error) 
 		return nil, fmt.Errorf("creating kruise-manager's log: %w", err)
 	}
 
-	cmd := exec.Command(binary,
-		"--kubeconfig="+kubeconfig,
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
 		"--enable-leader-election=false",
-		"--metrics-addr=127.0.0.1:"+strconv.Itoa(metricsPort),
-		"--health-probe-addr=127.0.0.1:"+strconv.Itoa(healthPort),
+		"--metrics-addr=127.0.0.1:" + strconv.Itoa(metricsPort),
+		"--health-probe-addr=127.0.0.1:" + strconv.Itoa(healthPort),
 		"--enable-pprof=false",
-		"--protection-log-path="+protectionDir, // defaults to /log
-		"--feature-gates="+kruiseFeatureGates,
+		"--protection-log-path=" + protectionDir, // defaults to /log
+		"--feature-gates=" + kruiseFeatureGates,
 		"--v=2",
-	)
+	}
+	if qps > 0 {
+		args = append(args, "--rest-config-qps="+strconv.Itoa(qps), "--rest-config-burst="+strconv.Itoa(2*qps))
+	}
+	cmd := exec.Command(binary, args...)
 	// With WEBHOOK_HOST set, kruise-manager writes its own certificates and points the
 	// webhook configurations at https://WEBHOOK_HOST:WEBHOOK_PORT instead of the service.
 	cmd.Env = append(os.Environ(),

@@ -19,15 +19,24 @@ var statusBackoff = wait.Backoff{Steps: 10, Duration: 20 * time.Millisecond, Fac
 // SetPodReady stands in for a kubelet: it marks pod Running with every container started
 // and ready, and the conditions PodScheduled, Initialized, ContainersReady, Ready and each
 // of the pod's readiness gates (Kruise's InPlaceUpdateReady, KruisePodReady) True. The pod
-// stays unbound: Kruise counts a pod ready by its phase and conditions only. On success
-// pod holds the updated object.
+// stays unbound: Kruise counts a pod ready by its phase and conditions only. The first
+// attempt writes over pod as given (a stale copy conflicts and the retry reads the pod
+// first). On success pod holds the updated object.
 func (c *Cluster) SetPodReady(ctx context.Context, pod *corev1.Pod) error {
 	key := client.ObjectKeyFromObject(pod)
+	first := true
 	err := retry.RetryOnConflict(statusBackoff, func() error {
 		cur := &corev1.Pod{}
-		if err := c.Client.Get(ctx, key, cur); err != nil {
-			return err
+		switch {
+		case first && pod.ResourceVersion != "":
+			// The pod as given, read once: a stale copy is a conflict, and the retry reads.
+			pod.DeepCopyInto(cur)
+		default:
+			if err := c.Client.Get(ctx, key, cur); err != nil {
+				return err
+			}
 		}
+		first = false
 		markReady(cur, metav1.Now())
 		if err := c.Client.Status().Update(ctx, cur); err != nil {
 			return err

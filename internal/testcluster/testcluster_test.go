@@ -32,6 +32,9 @@ func TestCluster(t *testing.T) {
 	t.Run("scale-in with podsToDelete deletes exactly the named pod", func(t *testing.T) {
 		testScaleInDeletesNamedPod(t, c)
 	})
+	t.Run("SetPodReady given a stale copy of a pod reads it again and marks it Ready", func(t *testing.T) {
+		testSetPodReadyStaleCopy(t, c)
+	})
 	t.Run("ScalingPolicy CRD accepts a valid policy and rejects minReplicas above maxReplicas", func(t *testing.T) {
 		testScalingPolicyValidation(t, c)
 	})
@@ -119,6 +122,42 @@ func testScaleInDeletesNamedPod(t *testing.T, c *testcluster.Cluster) {
 				t.Fatalf("pod %s (uid %s) is not one of the kept pods %v", p.Name, p.UID, kept)
 			}
 		}
+	}
+}
+
+// testSetPodReadyStaleCopy: SetPodReady's first attempt writes the copy it was given; a
+// copy older than the pod conflicts, and the retry reads the pod, so a write made in
+// between survives and the pod ends Ready.
+func testSetPodReadyStaleCopy(t *testing.T, c *testcluster.Cluster) {
+	ctx := t.Context()
+	ns := createNamespace(t, c, "stale-copy")
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "srs-0"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "srs", Image: "registry.invalid/srs:5"}}},
+	}
+	if err := c.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	stale := pod.DeepCopy()
+	// A write after the copy: the copy's resourceVersion is now behind.
+	patch := []byte(`{"status":{"conditions":[{"type":"example.com/Warm","status":"True"}]}}`)
+	if err := c.Client.Status().Patch(ctx, pod, client.RawPatch(types.StrategicMergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetPodReady(ctx, stale); err != nil {
+		t.Fatalf("SetPodReady on a stale copy: %v", err)
+	}
+	got := &corev1.Pod{}
+	if err := c.Client.Get(ctx, client.ObjectKeyFromObject(pod), got); err != nil {
+		t.Fatal(err)
+	}
+	ready, warm := false, false
+	for _, cond := range got.Status.Conditions {
+		ready = ready || cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue
+		warm = warm || cond.Type == "example.com/Warm" && cond.Status == corev1.ConditionTrue
+	}
+	if !ready || !warm || got.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s, Ready %v, the condition written in between kept %v; want Running, true, true (conditions %+v)", got.Status.Phase, ready, warm, got.Status.Conditions)
 	}
 }
 
