@@ -81,12 +81,12 @@ demo: controlplane demo-prometheus build ## Run the real controller on a local c
 
 # The issue's target, 1,000 policies x 100 pods, with the Prometheus source (at 100,000 pods
 # an annotation writer cannot keep its pace on two cores) and the client rates that build
-# the fleets in minutes rather than hours. SCALE_FLAGS="--policies 100 --pods-per-policy 10"
-# takes about 3 minutes.
+# the fleets in under half an hour each. SCALE_FLAGS="--policies 100 --pods-per-policy 10
+# --source prometheus" took about 3 minutes.
 SCALE_FLAGS ?= --policies 1000 --pods-per-policy 100 --source prometheus --workers 8 --kruise-qps 300 --kube-api-qps 300 --kube-api-burst 600
 
 .PHONY: scale-bench
-scale-bench: controlplane demo-prometheus build ## Measure the controller on the real API server with N policies x M pods and print one JSON line (SCALE_FLAGS; default 1000 x 100 pods, about an hour here).
+scale-bench: controlplane demo-prometheus build ## Measure the controller on the real API server with N policies x M pods and print one JSON line (SCALE_FLAGS; default 1000 x 100 pods, 87 min on 2 cores).
 	$(BIN)/streamscaler scale-bench $(SCALE_FLAGS)
 
 TRACE  ?= testdata/traces/wc98_requests_per_minute.csv

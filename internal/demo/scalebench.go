@@ -393,12 +393,13 @@ func benchFleets(ctx context.Context, c client.Client, ns string, cfg BenchConfi
 // time.
 func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total int) (int, error) {
 	deadline := time.Now().Add(5*time.Minute + time.Duration(total)*20*time.Millisecond)
+	created := 0
 	for {
 		var sets kruisev1alpha1.CloneSetList
 		if err := cl.Client.List(ctx, &sets, client.InNamespace(ns)); err != nil {
 			return 0, err
 		}
-		created := 0
+		created = 0
 		for _, cs := range sets.Items {
 			created += int(cs.Status.Replicas)
 		}
@@ -418,7 +419,7 @@ func benchReady(ctx context.Context, cl *testcluster.Cluster, ns string, total i
 		return 0, err
 	}
 	if len(pods) < total {
-		return 0, fmt.Errorf("the CloneSets count %d pods, a list finds %d", total, len(pods))
+		return 0, fmt.Errorf("the CloneSets count %d pods, a list finds %d, want %d", created, len(pods), total)
 	}
 	err = eightAtATime(len(pods), func(i int) error { return cl.SetPodReady(ctx, &pods[i]) })
 	if err != nil {
@@ -585,7 +586,7 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 				}
 				gap := period / time.Duration(len(mine))
 				for i, p := range mine {
-					patch := samplePatch(round, i)
+					patch := samplePatch(sampleValue(round, i))
 					if w.patch != nil {
 						patch = w.patch(round, i)
 					}
@@ -607,9 +608,13 @@ func (w *sampleWriter) run(ctx context.Context, period time.Duration) {
 	}
 }
 
-// samplePatch is a pod's stream count (9, 10 or 11 in turn) and the time of its reading.
-func samplePatch(round, i int) []byte {
-	return fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d",%q:%q}}}`, v1alpha1.MetricAnnotationPrefix+string(v1alpha1.MetricPullStreams), 9+(round+i)%3,
+// sampleValue is the i-th pod's stream count in a round: 9, 10 or 11 in turn, so that a
+// fleet's average stays near the target of 10 and no fleet resizes.
+func sampleValue(round, i int) int { return 9 + (round+i)%3 }
+
+// samplePatch is a pod's stream count and the time of its reading.
+func samplePatch(streams int) []byte {
+	return fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d",%q:%q}}}`, v1alpha1.MetricAnnotationPrefix+string(v1alpha1.MetricPullStreams), streams,
 		v1alpha1.MetricTimeAnnotation, time.Now().UTC().Format(time.RFC3339))
 }
 
@@ -669,7 +674,7 @@ func (e *sampleExporter) run(ctx context.Context, period time.Duration) {
 		now := make(map[string]bool, len(pods))
 		for i, name := range pods {
 			now[name] = true
-			e.gauge.WithLabelValues(e.ns, name).Set(float64(9 + (round+i)%3))
+			e.gauge.WithLabelValues(e.ns, name).Set(float64(sampleValue(round, i)))
 		}
 		for name := range e.set {
 			if !now[name] {

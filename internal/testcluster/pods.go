@@ -24,19 +24,16 @@ var statusBackoff = wait.Backoff{Steps: 10, Duration: 20 * time.Millisecond, Fac
 // first). On success pod holds the updated object.
 func (c *Cluster) SetPodReady(ctx context.Context, pod *corev1.Pod) error {
 	key := client.ObjectKeyFromObject(pod)
-	first := true
+	// The pod as given, once: a stale copy is a conflict, and the retry reads.
+	given := pod.ResourceVersion != ""
 	err := retry.RetryOnConflict(statusBackoff, func() error {
 		cur := &corev1.Pod{}
-		switch {
-		case first && pod.ResourceVersion != "":
-			// The pod as given, read once: a stale copy is a conflict, and the retry reads.
+		if given {
 			pod.DeepCopyInto(cur)
-		default:
-			if err := c.Client.Get(ctx, key, cur); err != nil {
-				return err
-			}
+			given = false
+		} else if err := c.Client.Get(ctx, key, cur); err != nil {
+			return err
 		}
-		first = false
 		markReady(cur, metav1.Now())
 		if err := c.Client.Status().Update(ctx, cur); err != nil {
 			return err
