@@ -177,6 +177,10 @@ func decide(s Snapshot, pods []PodSample, mem *Memory) (Recommendation, Plan, []
 	in := Input{Now: s.Now, Spec: s.Spec, Pods: pods, Pending: s.Pending, SourceFailures: mem.Failures}
 	if mem.Forecaster != nil {
 		in.Forecast = mem.Forecaster.Forecast()
+		in.ForecastError = map[string]float64{}
+		for k := range in.Forecast {
+			in.ForecastError[k] = mem.Forecaster.Status(k).ErrorPercent
+		}
 		ev := mem.Forecaster.EventLoad(s.Now, s.Spec)
 		for k, v := range ev.Load {
 			if v > in.Forecast[k] {

@@ -27,6 +27,9 @@ type Input struct {
 	// Forecast is, per metric key, the forecast total load to be ready for: the upper
 	// band's maximum over the horizon, margin included. It can only raise the answer.
 	Forecast map[string]float64
+	// ForecastError is, per metric key, the recent weighted absolute percentage error of
+	// the forecast at the horizon; a key without one has no track record yet.
+	ForecastError map[string]float64
 	// Event names the scheduled event that raised the forecast, if one did.
 	Event string
 }
@@ -126,11 +129,12 @@ func Recommend(in Input, hist *History) Recommendation {
 			raw, rec.Saturated = fast, note
 		}
 	}
-	// A forecast scales out ahead of the load; alone it never scales in. It is the upper
-	// band over the horizon, so it is held against what a pod can carry (the saturation
-	// level when set, else the target): a confident forecast runs pods fuller, an
-	// uncertain one keeps more spare. Only a forecast beyond the scale-up tolerance moves
-	// the fleet, so that it does not resize it at every bucket.
+	// A forecast scales out ahead of the load. It is the upper band over the horizon, so
+	// it is held against what a pod can carry (the saturation level when set, else the
+	// target): a narrow band keeps little spare, a wide one more. Without a record of its
+	// error it never takes the fleet below the metrics' answer at the target; with one
+	// (forecastSized) the load now may run pods fuller. Only a forecast beyond the
+	// scale-up tolerance moves the fleet, so that it does not resize it at every bucket.
 	predicted := int32(0)
 	fill := 1.0
 	if sat := float64(in.Spec.SaturationPercent()) / 100; sat > 1 {
@@ -146,7 +150,23 @@ func Recommend(in Input, hist *History) Recommendation {
 		predicted = max(predicted, m.ForecastDesired)
 	}
 	rec.Predicted = predicted
-	if predicted > raw {
+	if sized, now, ok := forecastSized(in, rec.Metrics, fill); ok {
+		// A confident forecast runs pods fuller: its upper band already keeps the spare
+		// for what may come within a start-up, so the load now needs less spare than the
+		// target keeps. The forecast alone still never takes the fleet below the load now
+		// at that level, and only moves it beyond the tolerances; the load now scales out
+		// as soon as it needs more pods.
+		up, down := in.Spec.Rules(v1alpha1.Up).Tolerance, in.Spec.Rules(v1alpha1.Down).Tolerance
+		if (sized > current && float64(sized) <= float64(current)*(1+up) && now <= current) ||
+			(sized < current && float64(sized) >= float64(current)*(1-down)) {
+			sized = current
+		}
+		if rec.Saturated == "" {
+			raw = sized
+		} else {
+			raw = max(raw, sized)
+		}
+	} else if predicted > raw {
 		if float64(predicted) > float64(current)*(1+in.Spec.Rules(v1alpha1.Up).Tolerance) {
 			raw = predicted
 		} else {
@@ -365,3 +385,35 @@ func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
 	// The rate policies' own arithmetic, with no scale event in any period yet.
 	return scaleUpLimit(time.Time{}, base, r, &History{})
 }
+
+// forecastSized is the fleet a confident forecast asks for (see Recommend): per metric
+// the larger of the forecast's answer and the load now held at a level between the
+// target and the saturation level, graded by the forecast's recent error. now is the
+// latter alone. ok is false, and the caller keeps the metrics' answer at the target, when
+// saturation is off, a scheduled event raised the forecast, or some valid metric has no
+// forecast, no error record yet, or a missing or implausible sample.
+func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now int32, ok bool) {
+	if fill <= 1 || in.Event != "" {
+		return 0, 0, false
+	}
+	for _, m := range metrics {
+		if !m.Valid {
+			continue
+		}
+		_, forecast := in.Forecast[m.Key]
+		e, known := in.ForecastError[m.Key]
+		if !forecast || !known || e < 0 || math.IsNaN(e) || m.Missing > 0 || len(m.Implausible) > 0 {
+			return 0, 0, false
+		}
+		confidence := max(0, 1-e/ConfidentErrorPercent)
+		level := 1 + (fill-1)*confidence/2
+		now = max(now, ceilReplicas(m.Total/(m.Target*level)))
+		sized = max(sized, m.ForecastDesired, now)
+	}
+	return sized, now, sized > 0
+}
+
+// ConfidentErrorPercent is the forecast error (recent weighted absolute percentage error
+// at the horizon) at and above which a forecast earns no fuller pods; at 0% the load now
+// is held halfway between the target and the saturation level.
+const ConfidentErrorPercent = 20

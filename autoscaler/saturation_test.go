@@ -3,8 +3,10 @@ package autoscaler
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/statemachine"
@@ -119,4 +121,92 @@ func TestRecommendSaturation(t *testing.T) {
 			t.Errorf("from 2 pods with Min: %d, want 4", got)
 		}
 	})
+}
+
+// A confident forecast runs pods fuller: with the saturation level at 120% of an
+// 80-stream target, a forecast with a 0% recent error holds the load now at 88 streams a
+// pod (halfway), an error of ConfidentErrorPercent or more keeps the target.
+func TestRecommendConfidentForecastRunsPodsFuller(t *testing.T) {
+	s := saturatedSpec(120)
+	run := func(perPod, forecast, errPercent float64, mutate func(*Input)) Recommendation {
+		in := Input{Now: t0, Spec: s, Pods: pods(10, map[string]float64{pull: perPod}),
+			Forecast: map[string]float64{pull: forecast}, ForecastError: map[string]float64{pull: errPercent}}
+		if mutate != nil {
+			mutate(&in)
+		}
+		return Recommend(in, &History{})
+	}
+	cases := []struct {
+		name                  string
+		perPod, forecast, err float64
+		mutate                func(*Input)
+		want                  int32
+	}{
+		{"confident: 900 streams on 88-stream pods need 11, not 12 at the target", 90, 950, 0, nil, 11},
+		{"an error at the confidence bound keeps the target", 90, 950, ConfidentErrorPercent, nil, 12},
+		{"an error of 15% runs pods at 82 streams: 11", 90, 950, 15, nil, 11},
+		{"confident: 700 streams shrink the fleet to 8 (88 a pod), not 9", 70, 720, 0, nil, 8},
+		{"the forecast's band keeps spare: 1,000 streams forecast at 96 a pod hold 10 within the tolerance", 70, 1000, 0, nil, 10},
+		{"a forecast far below the load never takes the fleet below the load at 88 a pod", 70, 100, 0, nil, 8},
+		{"the forecast's rise beyond the tolerance scales out at 96 a pod", 70, 1440, 0, nil, 15},
+		{"without an error record yet the target holds", 70, 720, -1, nil, 9},
+		{"a forecast raised by a scheduled event keeps the target", 70, 720, 0, func(in *Input) { in.Event = "final" }, 9},
+		{"a missing sample keeps the target and its rule (the pod counted at target): 9", 70, 720, 0, func(in *Input) { delete(in.Pods[0].Values, pull) }, 9},
+		{"no error for the metric: the target holds", 70, 720, 0, func(in *Input) { in.ForecastError = nil }, 9},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := run(c.perPod, c.forecast, c.err, c.mutate)
+			if rec.Replicas != c.want {
+				t.Fatalf("got %d (raw %d, %s: %s), want %d", rec.Replicas, rec.Raw, rec.Reason, rec.Message, c.want)
+			}
+		})
+	}
+	t.Run("saturated pods still grow at the fastest rate", func(t *testing.T) {
+		rec := run(100, 1000, 0, nil)
+		if rec.Replicas != 20 || rec.Saturated == "" {
+			t.Fatalf("got %d saturated %q; want 20 (doubled)", rec.Replicas, rec.Saturated)
+		}
+	})
+}
+
+// TestDecideRunsPodsFullerOnATrackRecord: the pass hands Recommend the forecaster's own
+// error. A flat load of 700 streams on 10 pods, forecast without error for an hour, lets
+// the pass hold them at 88 a pod (8 pods); the same forecaster before its first scored
+// forecast keeps the target (9 pods).
+func TestDecideRunsPodsFullerOnATrackRecord(t *testing.T) {
+	s := saturatedSpec(120)
+	s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, Horizon: &metav1.Duration{Duration: 5 * time.Minute}}
+	for _, c := range []struct {
+		name    string
+		minutes int
+		want    int32
+	}{{"no scored forecast yet", 0, 9}, {"an hour of exact forecasts", 60, 8}} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := NewLoadForecaster(s, time.Minute, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			history := make([]float64, 3*24*60)
+			for i := range history {
+				history[i] = 700
+			}
+			f.Seed(pull, t0, history)
+			now := t0
+			for range c.minutes {
+				now = now.Add(time.Minute)
+				f.Observe(now, map[string]float64{pull: 700})
+			}
+			if e := f.Status(pull).ErrorPercent; (c.minutes == 0) != (e < 0) {
+				t.Fatalf("forecast error %v after %d minutes", e, c.minutes)
+			}
+			o, err := Decide(Snapshot{Now: now, Spec: s, Pods: pods(10, map[string]float64{pull: 70}), Replicas: 10}, &Memory{Forecaster: f, started: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec := o.Recommendation; rec == nil || rec.Replicas != c.want {
+				t.Fatalf("recommendation %+v, want %d serving pods", rec, c.want)
+			}
+		})
+	}
 }

@@ -362,7 +362,11 @@ type FallbackSpec struct {
 
 // PredictionSpec turns on forecast-driven scale-out.
 type PredictionSpec struct {
-	// enabled: scale out ahead of forecast load. A forecast never scales in.
+	// enabled: scale out ahead of forecast load. With behavior.saturation set, a forecast
+	// with a good recent record (error under 20%) also runs pods fuller: the load now is
+	// held up to halfway between the target and the saturation level, the forecast's
+	// upper band against the saturation level. A forecast alone never takes the fleet
+	// below the load now at that level.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 	// horizon: how far ahead to be ready; default 5m, about the time a new pod takes
