@@ -391,7 +391,8 @@ func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
 // target and the saturation level, graded by the forecast's recent error. now is the
 // latter alone. ok is false, and the caller keeps the metrics' answer at the target, when
 // saturation is off, a scheduled event raised the forecast, or some valid metric has no
-// forecast, no error record yet, or a missing or implausible sample.
+// usable forecast (none, NaN, infinite or negative), no error record yet, or a missing or
+// implausible sample.
 func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now int32, ok bool) {
 	if fill <= 1 || in.Event != "" {
 		return 0, 0, false
@@ -400,9 +401,10 @@ func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now i
 		if !m.Valid {
 			continue
 		}
-		_, forecast := in.Forecast[m.Key]
+		f, forecast := in.Forecast[m.Key]
 		e, known := in.ForecastError[m.Key]
-		if !forecast || !known || e < 0 || math.IsNaN(e) || m.Missing > 0 || len(m.Implausible) > 0 {
+		if !forecast || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || !known || e < 0 || math.IsNaN(e) ||
+			m.Missing > 0 || len(m.Implausible) > 0 {
 			return 0, 0, false
 		}
 		confidence := max(0, 1-e/ConfidentErrorPercent)

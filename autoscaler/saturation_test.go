@@ -1,6 +1,7 @@
 package autoscaler
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,8 @@ func TestRecommendConfidentForecastRunsPodsFuller(t *testing.T) {
 		{"a forecast raised by a scheduled event keeps the target", 70, 720, 0, func(in *Input) { in.Event = "final" }, 9},
 		{"a missing sample keeps the target and its rule (the pod counted at target): 9", 70, 720, 0, func(in *Input) { delete(in.Pods[0].Values, pull) }, 9},
 		{"no error for the metric: the target holds", 70, 720, 0, func(in *Input) { in.ForecastError = nil }, 9},
+		{"a NaN forecast with a record is no forecast: the target holds", 70, math.NaN(), 0, nil, 9},
+		{"an infinite forecast is no forecast either", 70, math.Inf(1), 0, nil, 9},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
