@@ -38,20 +38,32 @@ type livePod struct {
 	deleting bool
 }
 
-// observe lists the CloneSet's pods, starts an emulator for each pod that has an IP and
-// stops those of pods that are gone. Pods being deleted keep their emulator until they
+// observe lists the CloneSet's pods, stops the emulators of pods that are gone and starts
+// one for each pod that has an IP. Pods being deleted keep their emulator until they
 // disappear: their players stay connected until then, as with a real server.
+//
+// The emulators of gone pods stop first: kwok hands a deleted pod's IP to the next pod
+// it starts, so a replacement can appear on that IP in the same list that no longer
+// shows the pod it replaces.
 func (f *fleet) observe(ctx context.Context) ([]livePod, []players.Pod, error) {
 	var list corev1.PodList
 	if err := f.c.List(ctx, &list, client.InNamespace(f.ns), f.selector); err != nil {
 		return nil, nil, fmt.Errorf("listing the fleet's pods: %w", err)
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(list.Items))
+	for i := range list.Items {
+		seen[list.Items[i].Name] = true
+	}
+	for name, srv := range f.servers {
+		if !seen[name] {
+			srv.Stop()
+			delete(f.servers, name)
+		}
+	}
 	var live []livePod
 	var pods []players.Pod
 	for i := range list.Items {
 		p := &list.Items[i]
-		seen[p.Name] = true
 		lp := livePod{name: p.Name, state: p.Labels[v1alpha1.StateLabel], ready: controller.PodReady(p), deleting: p.DeletionTimestamp != nil}
 		live = append(live, lp)
 		srv, err := f.server(p)
@@ -62,12 +74,6 @@ func (f *fleet) observe(ctx context.Context) ([]livePod, []players.Pod, error) {
 			continue
 		}
 		pods = append(pods, players.Pod{Name: p.Name, Ready: lp.ready && !lp.deleting, Allocated: lp.state == "allocated", Server: srv})
-	}
-	for name, srv := range f.servers {
-		if !seen[name] {
-			srv.Stop()
-			delete(f.servers, name)
-		}
 	}
 	sort.Slice(live, func(i, j int) bool { return live[i].name < live[j].name })
 	return live, pods, nil
