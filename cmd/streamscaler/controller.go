@@ -115,7 +115,8 @@ func newControllerCommand() *cobra.Command {
 }
 
 func runController(fl controllerFlags) error {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(fl.zapDevel), zap.Level(zapLevel(fl.verbosity))))
+	ctx := ctrl.SetupSignalHandler() // done on SIGTERM or SIGINT
+	ctrl.SetLogger(withStopSink(zap.New(zap.UseDevMode(fl.zapDevel), zap.Level(zapLevel(fl.verbosity))), ctx))
 	if fl.verbosity < 0 || fl.verbosity > 10 {
 		return fmt.Errorf("--v %d: want 0 to 10", fl.verbosity)
 	}
@@ -227,7 +228,6 @@ func runController(fl controllerFlags) error {
 	if err := addRemovalGuard(fl, mgr); err != nil {
 		return err
 	}
-	ctx := ctrl.SetupSignalHandler()
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)
 	}
