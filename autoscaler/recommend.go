@@ -142,8 +142,8 @@ func Recommend(in Input, hist *History) Recommendation {
 	}
 	for i := range rec.Metrics {
 		m := &rec.Metrics[i]
-		f, ok := in.Forecast[m.Key]
-		if !ok || !m.Valid || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		f, ok := usableForecast(in, m.Key)
+		if !ok || !m.Valid {
 			continue
 		}
 		m.Forecast, m.ForecastDesired = f, ceilReplicas(f/(m.Target*fill))
@@ -401,10 +401,9 @@ func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now i
 		if !m.Valid {
 			continue
 		}
-		f, forecast := in.Forecast[m.Key]
+		_, forecast := usableForecast(in, m.Key)
 		e, known := in.ForecastError[m.Key]
-		if !forecast || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || !known || e < 0 || math.IsNaN(e) ||
-			m.Missing > 0 || len(m.Implausible) > 0 {
+		if !forecast || !known || e < 0 || math.IsNaN(e) || m.Missing > 0 || len(m.Implausible) > 0 {
 			return 0, 0, false
 		}
 		confidence := max(0, 1-e/ConfidentErrorPercent)
@@ -413,6 +412,13 @@ func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now i
 		sized = max(sized, m.ForecastDesired, now)
 	}
 	return sized, now, sized > 0
+}
+
+// usableForecast is the forecast for key when there is one a fleet can be sized by: not
+// NaN, infinite or negative.
+func usableForecast(in Input, key string) (float64, bool) {
+	f, ok := in.Forecast[key]
+	return f, ok && !math.IsNaN(f) && !math.IsInf(f, 0) && f >= 0
 }
 
 // ConfidentErrorPercent is the forecast error (recent weighted absolute percentage error
