@@ -31,7 +31,7 @@ verify: generate ## Fail when generated files are stale, code is unformatted or 
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go mod tidy -diff
 	cd hack && go mod tidy -diff
-	go vet ./...
+	$(IMAGE_GO_ENV) go vet -trimpath ./...
 
 .PHONY: build
 build: ## Build bin/streamscaler.
@@ -42,10 +42,15 @@ FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
 	./adapters/srs:FuzzParseSummaries ./adapters/srs:FuzzParseClients ./adapters/srs:FuzzParseStreams \
 	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
 
+# The binaries the tests start are independent builds: make test runs them BUILD_JOBS at a
+# time, so that one's link or slowest package overlaps another's compiling.
+BUILD_JOBS ?= 3
+
 .PHONY: test
-test: controlplane prometheus demo-prometheus ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector, a short fuzz run of each parser, and the image test (two builds of the image).
+test: ## Build the real control plane (cached in bin/) and install Prometheus, then run every test under the race detector, a short fuzz run of each parser, and the image test (two builds of the image).
+	$(MAKE) --no-print-directory -j$(BUILD_JOBS) --output-sync=target controlplane prometheus demo-prometheus
 	$(IMAGE_GO_ENV) go build -trimpath ./...
-	go vet ./...
+	$(IMAGE_GO_ENV) go vet -trimpath ./...
 	go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
 	$(MAKE) image-test
@@ -117,7 +122,10 @@ image: ## Build bin/streamscaler-image.tar, the linux/amd64 and linux/arm64 OCI 
 
 # The image's linux/amd64 build settings (hack/image compile()). make test builds every
 # package with them first, so that the image test's amd64 build finds them compiled; on
-# a cold build cache the image test then compiles only for arm64.
+# a cold build cache the image test then compiles only for arm64. go vet (-trimpath) and
+# the binaries the tests build (without cgo, -trimpath) use the same compiled packages, so
+# the dependencies are compiled once for all of them; the race detector needs cgo and
+# compiles its own.
 IMAGE_GO_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOAMD64=v1
 
 .PHONY: image-test

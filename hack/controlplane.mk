@@ -21,34 +21,42 @@ controlplane: $(BIN)/k8s/kube-apiserver $(BIN)/k8s/etcd $(BIN)/kruise-manager $(
 .PHONY: democluster
 democluster: $(BIN)/k8s/kube-scheduler $(BIN)/k8s/kube-controller-manager $(BIN)/kwok ## Build only what the demo cluster adds: kube-scheduler, kube-controller-manager, kwok (cached).
 
-# Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
-# pinned in hack/kube/go.mod is stamped in. The three share one wrapper module and one rule.
-KUBE_BINARIES := $(addprefix $(BIN)/k8s/,kube-apiserver kube-scheduler kube-controller-manager)
+# Test fixtures, never debugged: built without symbol tables or DWARF (-s -w), which
+# links the large binaries faster.
+STRIP_LDFLAGS := -s -w
 
-$(KUBE_BINARIES): $(BIN)/k8s/%: $(CONTROLPLANE_HACK)/kube/go.mod $(CONTROLPLANE_HACK)/kube/go.sum
-	@mkdir -p $(@D)
+# Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
+# pinned in hack/kube/go.mod is stamped in. The three share one wrapper module and one
+# go build, which compiles the packages they share once (make -j would otherwise compile
+# them in three processes at once).
+KUBE_COMMANDS := kube-apiserver kube-scheduler kube-controller-manager
+KUBE_BINARIES := $(addprefix $(BIN)/k8s/,$(KUBE_COMMANDS))
+
+$(KUBE_BINARIES) &: $(CONTROLPLANE_HACK)/kube/go.mod $(CONTROLPLANE_HACK)/kube/go.sum
+	@rm -rf $(BIN)/k8s/.build && mkdir -p $(BIN)/k8s/.build
 	cd $(CONTROLPLANE_HACK)/kube && \
 	v=$$($(CONTROLPLANE_GO) list -m -f '{{.Version}}' k8s.io/kubernetes) && \
 	major=$$(echo "$$v" | cut -d. -f1 | tr -d v) && minor=$$(echo "$$v" | cut -d. -f2) && \
-	$(CONTROLPLANE_GO) build -trimpath -o $@.tmp \
-		-ldflags "-X k8s.io/component-base/version.gitVersion=$$v -X k8s.io/component-base/version.gitMajor=$$major -X k8s.io/component-base/version.gitMinor=$$minor -X k8s.io/component-base/version.gitTreeState=clean" \
-		k8s.io/kubernetes/cmd/$*
-	mv -f $@.tmp $@ && touch $@
+	$(CONTROLPLANE_GO) build -trimpath -o $(BIN)/k8s/.build/ \
+		-ldflags "$(STRIP_LDFLAGS) -X k8s.io/component-base/version.gitVersion=$$v -X k8s.io/component-base/version.gitMajor=$$major -X k8s.io/component-base/version.gitMinor=$$minor -X k8s.io/component-base/version.gitTreeState=clean" \
+		$(addprefix k8s.io/kubernetes/cmd/,$(KUBE_COMMANDS))
+	for c in $(KUBE_COMMANDS); do mv -f $(BIN)/k8s/.build/$$c $(BIN)/k8s/$$c && touch $(BIN)/k8s/$$c; done
+	rmdir $(BIN)/k8s/.build
 
 # kwok's version is a constant in its source, so no stamping.
 $(BIN)/kwok: $(CONTROLPLANE_HACK)/kwok/go.mod $(CONTROLPLANE_HACK)/kwok/go.sum
 	@mkdir -p $(@D)
-	cd $(CONTROLPLANE_HACK)/kwok && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp sigs.k8s.io/kwok/cmd/kwok
+	cd $(CONTROLPLANE_HACK)/kwok && $(CONTROLPLANE_GO) build -trimpath -ldflags "$(STRIP_LDFLAGS)" -o $@.tmp sigs.k8s.io/kwok/cmd/kwok
 	mv -f $@.tmp $@ && touch $@
 
 $(BIN)/k8s/etcd: $(CONTROLPLANE_HACK)/etcd/go.mod $(CONTROLPLANE_HACK)/etcd/go.sum
 	@mkdir -p $(@D)
-	cd $(CONTROLPLANE_HACK)/etcd && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp go.etcd.io/etcd/server/v3
+	cd $(CONTROLPLANE_HACK)/etcd && $(CONTROLPLANE_GO) build -trimpath -ldflags "$(STRIP_LDFLAGS)" -o $@.tmp go.etcd.io/etcd/server/v3
 	mv -f $@.tmp $@ && touch $@
 
 $(BIN)/kruise-manager: $(CONTROLPLANE_HACK)/kruise/go.mod $(CONTROLPLANE_HACK)/kruise/go.sum
 	@mkdir -p $(@D)
-	cd $(CONTROLPLANE_HACK)/kruise && $(CONTROLPLANE_GO) build -trimpath -o $@.tmp github.com/openkruise/kruise
+	cd $(CONTROLPLANE_HACK)/kruise && $(CONTROLPLANE_GO) build -trimpath -ldflags "$(STRIP_LDFLAGS)" -o $@.tmp github.com/openkruise/kruise
 	mv -f $@.tmp $@ && touch $@
 
 # The Kruise CRDs and webhook manifests the harness installs, copied from the pinned kruise

@@ -32,6 +32,6 @@ $(BIN)/prometheus: $(PROMETHEUS_HACK)/prometheus/go.mod $(PROMETHEUS_HACK)/prome
 	v=$$(GOWORK=off go list -m -f '{{.Version}}' github.com/prometheus/prometheus) && \
 	minor=$$(echo "$$v" | cut -d. -f2) && patch=$$(echo "$$v" | cut -d. -f3) && \
 	GOWORK=off go build -trimpath -tags remove_all_sd,enable_kubernetes_sd -o $@.tmp \
-		-ldflags "-X github.com/prometheus/common/version.Version=3.$$((minor - 300)).$$patch -X github.com/prometheus/common/version.Revision=$$v" \
+		-ldflags "-s -w -X github.com/prometheus/common/version.Version=3.$$((minor - 300)).$$patch -X github.com/prometheus/common/version.Revision=$$v" \
 		github.com/prometheus/prometheus/cmd/prometheus
 	mv -f $@.tmp $@ && touch $@

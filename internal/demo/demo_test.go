@@ -84,7 +84,9 @@ func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time
 		t.Skip(why)
 	}
 	bin := filepath.Join(t.TempDir(), "streamscaler")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/streamscaler")
+	// Built as the image builds it (without cgo, -trimpath), as in cmd/streamscaler's tests.
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/streamscaler")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the controller: %v\n%s", err, out)
 	}
