@@ -27,8 +27,8 @@ STRIP_LDFLAGS := -s -w
 
 # Unstamped Kubernetes binaries call themselves v0.0.0-master+$Format:%H$, so the version
 # pinned in hack/kube/go.mod is stamped in. The three share one wrapper module and one
-# go build, which compiles the packages they share once (make -j would otherwise compile
-# them in three processes at once).
+# go build, which loads the module graph once and, under make -j, compiles the packages
+# they share once.
 KUBE_COMMANDS := kube-apiserver kube-scheduler kube-controller-manager
 KUBE_BINARIES := $(addprefix $(BIN)/k8s/,$(KUBE_COMMANDS))
 
