@@ -61,8 +61,8 @@ func Backtest(y []float64, cfg Config, refitEvery int) ([]Score, error) {
 // season when there is one) and moved along with Update in between, as a
 // controller would. The rows are the families Fit chooses among (with a season,
 // Holt-Winters additive and, when y > 0 everywhere, multiplicative, each also
-// damped; the damped trend; linear trend; simple exponential smoothing; seasonal
-// naive with a season; last value), then NameAuto: a Predictor refitted by Fit at
+// damped; the damped trend; linear trend; simple exponential smoothing, on y and on
+// log(1+y); seasonal naive with a season; last value), then NameAuto: a Predictor refitted by Fit at
 // the same origins.
 //
 // With cfg.Season 0 the season is detected once on the whole series, as an operator
@@ -117,6 +117,7 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
 		candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }},
 		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
+		candidate{NameLogScale(NameSimpleExpSmoothing), func() stepModel { return newLogScale(NewSimpleExpSmoothing().(stepModel)) }},
 	)
 	if season >= 2 {
 		families = append(families, candidate{NameSeasonalNaive, func() stepModel { return NewSeasonalNaive(season).(stepModel) }})

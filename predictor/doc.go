@@ -2,8 +2,9 @@
 // horizon ahead, so that the autoscaler can scale out before a surge instead of after.
 //
 // It owns the forecasting models (additive and multiplicative Holt-Winters, each
-// also with a damped trend; simple exponential smoothing; Holt's damped trend; a
-// least-squares linear trend; seasonal naive and last value), season detection by
+// also with a damped trend; simple exponential smoothing, on the series and on
+// log(1+y); Holt's damped trend; a least-squares linear trend; seasonal naive and last
+// value), season detection by
 // autocorrelation, model choice by a rolling-origin backtest, and the upper band that
 // the autoscaler sizes on: the point forecast plus a quantile of the chosen model's
 // backtest residuals at each step ahead. Fit is the expensive part and is meant to

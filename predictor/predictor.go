@@ -92,11 +92,12 @@ type candidate struct {
 // Fit chooses and fits a model for y, equally spaced, finite and >= 0.
 //
 //  1. The season is cfg.Season, or detected among one day and one week (DetectSeason).
-//  2. The candidates are last value, simple exponential smoothing and the damped
-//     trend; seasonal naive when there is a season; additive Holt-Winters, with and
-//     without a damped trend, when there are two seasons of history before the
-//     backtest, and multiplicative Holt-Winters (both kinds) when also y > 0
-//     everywhere it is fitted; otherwise a linear trend.
+//  2. The candidates are last value, simple exponential smoothing on y and on
+//     log(1+y), and the damped trend; seasonal naive when there is a season; additive
+//     Holt-Winters when there are two seasons of history before the backtest, and
+//     multiplicative Holt-Winters when also y > 0 everywhere it is fitted; otherwise a
+//     linear trend. (The damped Holt-Winters variants are scored by BacktestDetail
+//     only.)
 //  3. Each candidate is fitted at each of cfg.Backtests fold origins spread over the
 //     most recent part of y, and rolled forward with Update through its fold; the
 //     candidate with the lowest mean absolute error at cfg.Horizon steps ahead wins,
@@ -254,6 +255,7 @@ func candidates(recent []float64, train, season int, cfg Config) []candidate {
 	out = append(out,
 		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
 		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
+		candidate{NameLogScale(NameSimpleExpSmoothing), func() stepModel { return newLogScale(NewSimpleExpSmoothing().(stepModel)) }},
 	)
 	twoSeasons := season >= 2 && train >= 2*season
 	if !twoSeasons {

@@ -89,38 +89,61 @@ func TestForecastJSON(t *testing.T) {
 func TestForecastNoisyTraceWithoutSeason(t *testing.T) {
 	for _, horizon := range []string{"15m", "1h"} {
 		t.Run(horizon, func(t *testing.T) {
-			out, err := runForecastCmd(t, "--trace", "../../testdata/traces/nab_elb_request_count_5min.csv", "--column", "value",
-				"--horizon", horizon, "--format", "json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rep struct {
-				SeasonSteps int
-				Scores      []struct {
-					Model       string
-					WAPEPercent *float64
-				}
-			}
-			if err := json.Unmarshal([]byte(out), &rep); err != nil {
-				t.Fatalf("not JSON: %v\n%s", err, out)
-			}
-			wape := map[string]float64{}
-			for _, s := range rep.Scores {
-				if s.WAPEPercent != nil {
-					wape[s.Model] = *s.WAPEPercent
-				}
-			}
-			if rep.SeasonSteps != 0 {
-				t.Errorf("season %d steps, want none", rep.SeasonSteps)
+			season, wape := forecastWAPE(t, "nab_elb_request_count_5min.csv", horizon)
+			if season != 0 {
+				t.Errorf("season %d steps, want none", season)
 			}
 			if _, ok := wape["simple-exp-smoothing"]; !ok {
-				t.Errorf("no simple-exp-smoothing row in %s", out)
+				t.Errorf("no simple-exp-smoothing row in %v", wape)
 			}
 			if auto, last := wape["auto"], wape["last-value"]; !(auto < 70 && auto < last-10) {
 				t.Errorf("auto WAPE %.2f%%, want below 70%% and well below last-value's %.2f%%", auto, last)
 			}
 		})
 	}
+}
+
+// TestForecastBurstyTraceBeatsLastValue backtests the AAPL tweet volume the way the
+// README does: storms between calm hours, no season. Issue 12 wants the predictor's
+// choice to beat the last value on every bundled trace; smoothing on y lost to it here
+// by 2.4 points, and the same smoother on log(1+y) is what wins.
+func TestForecastBurstyTraceBeatsLastValue(t *testing.T) {
+	_, wape := forecastWAPE(t, "nab_twitter_volume_AAPL_5min.csv", "15m")
+	auto, last, logSES := wape["auto"], wape["last-value"], wape["log(simple-exp-smoothing)"]
+	if auto == 0 || last == 0 || logSES == 0 {
+		t.Fatalf("no auto, last-value or log(simple-exp-smoothing) row in %v", wape)
+	}
+	if !(auto < last-2) {
+		t.Errorf("auto WAPE %.2f%%, want at least 2 points below last-value's %.2f%%", auto, last)
+	}
+}
+
+// forecastWAPE backtests a bundled trace's value column at a horizon the way the
+// README does and returns the season found and each row's WAPE in percent.
+func forecastWAPE(t *testing.T, trace, horizon string) (seasonSteps int, wape map[string]float64) {
+	t.Helper()
+	out, err := runForecastCmd(t, "--trace", "../../testdata/traces/"+trace, "--column", "value",
+		"--horizon", horizon, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		SeasonSteps int
+		Scores      []struct {
+			Model       string
+			WAPEPercent *float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	wape = map[string]float64{}
+	for _, s := range rep.Scores {
+		if s.WAPEPercent != nil {
+			wape[s.Model] = *s.WAPEPercent
+		}
+	}
+	return rep.SeasonSteps, wape
 }
 
 func TestForecastTableAndPlot(t *testing.T) {
