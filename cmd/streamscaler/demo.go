@@ -123,6 +123,10 @@ func writeDemoNotes(out io.Writer, rep *demo.Report) error {
 	fmt.Fprintf(out, "controller: %.1f CPU seconds, peak RSS %.0f MiB, %d start(s), %.0f API requests (audit log %v) over %.0f passes: %.2f per pass\n",
 		c.CPUSeconds, float64(c.PeakRSSBytes)/(1<<20), c.Starts, c.APIRequests, c.APIRequestsByVerb, c.Passes, c.APIRequestsPerPass)
 	fmt.Fprintf(out, "controller decisions by reason: %v\n", c.Decisions)
+	if rr := rep.Refusals; rr != nil {
+		fmt.Fprintf(out, "refusals: the dispatcher counted %.0f players refused by full pods; at the end, %s read by the controller's source: %d of %d pods had a reading, %.3g per second together\n",
+			rr.Refused, v1alpha1.KeyRefusedStreams, rr.Readings, rr.Pods, rr.PerSecond)
+	}
 	fmt.Fprintf(out, "api server: apiserver_request_total grew by %.0f over the replay, every client together (%.2f per controller pass); the controller's share is the audit log's count above\n",
 		c.AllClientRequests, c.AllClientRequestsPerPass)
 	fmt.Fprintf(out, "logs: %s\n", rep.Logs)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/streamscaler/streamscaler/adapters/policyfile"
 	"github.com/streamscaler/streamscaler/adapters/trace"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
@@ -26,7 +28,7 @@ import (
 // deletable and empty. The live fleet must cost what the simulator's reactive run of the
 // same trace says, within 25%.
 func TestDemoEndToEnd(t *testing.T) {
-	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 15, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 15, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC), nil)
 	checkLossless(t, rep)
 }
 
@@ -34,9 +36,24 @@ func TestDemoEndToEnd(t *testing.T) {
 // minute) with the prometheus source: the real Prometheus finds the pods through the
 // API server (kubernetes_sd_configs) and the controller reads their load from it. Nearly
 // every decision must have had metrics, and the promise holds as with the srs source.
+// The policy also scales out on refusals, so the controller reads the dispatcher's
+// refusal counter through Prometheus at every pass (a failed read would show as
+// FailedGetMetrics), and at the end the same query must find a reading for some pod (a
+// query that matches nothing would read as no refusals for ever).
 func TestDemoPrometheusSource(t *testing.T) {
-	rep := runDemo(t, v1alpha1.SourcePrometheus, time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC))
+	rep := runDemo(t, v1alpha1.SourcePrometheus, time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 17, 0, 0, 0, time.UTC),
+		func(spec *v1alpha1.ScalingPolicySpec) {
+			if spec.Behavior == nil || spec.Behavior.Saturation == nil {
+				t.Fatal("the bundled policy has no behavior.saturation")
+			}
+			q := resource.MustParse("0.1")
+			spec.Behavior.Saturation.RefusedStreamsPerSecond = &q
+		})
 	checkLossless(t, rep)
+	t.Logf("refusal readings %+v", rep.Refusals)
+	if rr := rep.Refusals; rr == nil || rr.Readings == 0 || rr.Readings > rr.Pods {
+		t.Errorf("refusal readings %+v: want a refusedStreams reading for some of the CloneSet's pods", rr)
+	}
 	total := 0.0
 	for _, n := range rep.Controller.Decisions {
 		total += n
@@ -54,7 +71,7 @@ func TestDemoPrometheusSource(t *testing.T) {
 // up first and every old pod drains before Kruise deletes it. No player is lost, and
 // every pod that went was deletable and empty.
 func TestDemoRolloutAndPodKill(t *testing.T) {
-	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 14, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), "pod-kill", "rollout")
+	rep := runDemo(t, v1alpha1.SourceSRS, time.Date(1998, 6, 26, 14, 0, 0, 0, time.UTC), time.Date(1998, 6, 26, 16, 0, 0, 0, time.UTC), nil, "pod-kill", "rollout")
 	live := rep.Results[0]
 	if len(rep.Faults) != 2 {
 		t.Fatalf("faults %v: want the pod-kill and the rollout", rep.Faults)
@@ -75,7 +92,7 @@ func TestDemoRolloutAndPodKill(t *testing.T) {
 
 // runDemo runs the real controller binary on the local cluster over a World Cup 98
 // segment at speed 60.
-func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time, chaos ...string) *demo.Report {
+func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time, edit func(*v1alpha1.ScalingPolicySpec), chaos ...string) *demo.Report {
 	t.Helper()
 	if ok, why := democluster.Available(); !ok {
 		if os.Getenv("CI") == "true" {
@@ -93,6 +110,9 @@ func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time
 	pf, err := policyfile.Load("../../testdata/policies/srs-edge.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&pf.Policy.Spec)
 	}
 	prof, err := simulate.ParseProfile(pf.Others["SimulationProfile"])
 	if err != nil {

@@ -44,8 +44,9 @@ func rateWindow(speed float64) time.Duration {
 
 // newPromProcess writes the configuration: the pods of the CloneSet (label app=<app>) in
 // the namespace, on their container port named "exporter", labelled pod and namespace as
-// the policy's queries expect; and the controllers' metrics ports.
-func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers []int) (*promProcess, error) {
+// the policy's queries expect; the controllers' metrics ports; and the dispatcher's
+// refusal exporter (host:port), whose series name their namespace and pod themselves.
+func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers []int, dispatcher string) (*promProcess, error) {
 	interval := scrapeInterval(speed).String()
 	var ctrl []string
 	for _, port := range controllers {
@@ -70,6 +71,7 @@ func newPromProcess(dir, ns, app, kubeconfig string, speed float64, controllers 
 				},
 			},
 			{"job_name": "streamscaler", "static_configs": []map[string]any{{"targets": ctrl}}},
+			{"job_name": "dispatcher", "honor_labels": true, "static_configs": []map[string]any{{"targets": []string{dispatcher}}}},
 		},
 	}
 	return writePromConfig(dir, cfg)

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	promsource "github.com/streamscaler/streamscaler/adapters/prometheus"
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
 	"github.com/streamscaler/streamscaler/deploy"
@@ -72,6 +73,22 @@ type Report struct {
 	Logs string `json:"logs"`
 	// States is the live fleet's pods per state over time.
 	States StateSeries `json:"states"`
+	// Refusals is what the controller's source read of the dispatcher's refusals at the
+	// end of the replay (the prometheus source only).
+	Refusals *RefusalReadings `json:"refusals,omitempty"`
+}
+
+// RefusalReadings is the refusedStreams key read from Prometheus at the end of a replay
+// with the controller's own source and the policy's query, for the CloneSet's pods.
+type RefusalReadings struct {
+	// Pods were asked; Readings had a value (a pod that never took players, or that
+	// Prometheus has not scraped twice yet, has none).
+	Pods, Readings int
+	// PerSecond is the sum of the readings, new streams refused per trace second.
+	PerSecond float64
+	// Refused is the dispatcher's count over the run, shared among the pods that were
+	// full: what the readings' rates come from.
+	Refused float64
 }
 
 // Usage is the controller's cost over the run.
@@ -109,6 +126,7 @@ type run struct {
 	score    *score
 	ctrls    []*controllerProcess  // one, or two with leader election for leader-failover
 	prom     *promProcess          // with the prometheus source
+	refusals *refusalExporter      // with the prometheus source: the dispatcher's refusals
 	guard    *testcluster.Webhooks // the removal guard's configuration, served by controller-0
 	chaos    *chaos
 	ns, name string
@@ -149,6 +167,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.replay(ctx); err != nil {
 		return nil, errors.Join(err, r.logHint())
 	}
+	if r.refusals != nil {
+		if err := r.readRefusals(ctx); err != nil {
+			return nil, errors.Join(err, r.logHint())
+		}
+	}
 	r.stopControllers()
 	after, errAfter := serverRequests(ctx, cl.Config)
 	if err := errors.Join(errBefore, errAfter); err != nil {
@@ -167,6 +190,9 @@ func (r *run) tearDown() {
 	}
 	if r.prom != nil {
 		r.prom.stop()
+	}
+	if r.refusals != nil {
+		r.refusals.close()
 	}
 	if r.fleet != nil {
 		r.fleet.stop()
@@ -200,6 +226,9 @@ func prepare(cfg Config) (*run, error) {
 				"cpu": `max by ($podLabel) (srs_cpu_percent` + sel + `)`,
 				"bandwidth": fmt.Sprintf(`(sum by ($podLabel) (rate(srs_receive_bytes_total%s[$window])) + sum by ($podLabel) (rate(srs_send_bytes_total%s[$window]))) * 8 / %g`,
 					sel, sel, cfg.Speed),
+				// The players the dispatcher could not place, per trace second; read only
+				// when the policy sets behavior.saturation.refusedStreamsPerSecond.
+				v1alpha1.KeyRefusedStreams: fmt.Sprintf(`sum by ($podLabel) (rate(%s%s[$window])) / %g`, refusedMetric, sel, cfg.Speed),
 			},
 		}}
 	default:
@@ -438,6 +467,9 @@ func (r *run) step(ctx context.Context, now time.Time, dt time.Duration) error {
 		// A server that refused a player: the player is counted as rejected.
 		fmt.Fprintf(r.progressOut(), "%s players: %v\n", now.Format(time.TimeOnly), err)
 	}
+	if r.refusals != nil {
+		r.refusals.update(r.disp.Refused())
+	}
 	replicas := int32(1)
 	if cs.Spec.Replicas != nil {
 		replicas = *cs.Spec.Replicas
@@ -459,10 +491,48 @@ func (r *run) controllersAlive() error {
 	return nil
 }
 
+// readRefusals reads refusedStreams for the CloneSet's pods the way the controller does
+// (the prometheus source with the policy's query), so that a query matching no series,
+// which a controller reads as "no refusals", shows as no readings in the report.
+func (r *run) readRefusals(ctx context.Context) error {
+	src, err := promsource.New(promsource.Config{Address: r.prom.url(), Timeout: 2 * time.Second, RateWindow: rateWindow(r.cfg.Speed)})
+	if err != nil {
+		return err
+	}
+	var list corev1.PodList
+	if err := r.c.List(ctx, &list, client.InNamespace(r.ns), client.MatchingLabels{"app": r.name}); err != nil {
+		return fmt.Errorf("listing the pods: %w", err)
+	}
+	pods := make([]*corev1.Pod, len(list.Items))
+	for i := range list.Items {
+		pods[i] = &list.Items[i]
+	}
+	policy := &v1alpha1.ScalingPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: r.cfg.Policy.Name}, Spec: *r.spec}
+	values, _, err := src.Samples(ctx, policy, pods, []string{v1alpha1.KeyRefusedStreams})
+	if err != nil {
+		return fmt.Errorf("reading %s from Prometheus as the controller does: %w", v1alpha1.KeyRefusedStreams, err)
+	}
+	rr := &RefusalReadings{Pods: len(pods)}
+	for _, byKey := range values {
+		if v, ok := byKey[v1alpha1.KeyRefusedStreams]; ok {
+			rr.Readings++
+			rr.PerSecond += v
+		}
+	}
+	for _, v := range r.disp.Refused() {
+		rr.Refused += v
+	}
+	r.rep.Refusals = rr
+	return nil
+}
+
 // startPrometheus starts the real Prometheus the controllers read, and tells them where.
 func (r *run) startPrometheus(ctx context.Context, controllerPorts []int) error {
 	var err error
-	r.prom, err = newPromProcess(r.rep.Logs, r.ns, r.name, r.cluster.KubeconfigPath(), r.cfg.Speed, controllerPorts)
+	if r.refusals, err = newRefusalExporter(r.ns); err != nil {
+		return err
+	}
+	r.prom, err = newPromProcess(r.rep.Logs, r.ns, r.name, r.cluster.KubeconfigPath(), r.cfg.Speed, controllerPorts, r.refusals.addr)
 	if err != nil {
 		return err
 	}

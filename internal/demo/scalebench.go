@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
@@ -625,13 +623,11 @@ const writerLanes = 8
 // once: an HTTP server on 127.0.0.1 whose /metrics says each pod's stream count,
 // srs_clients{namespace, pod}, 9, 10 or 11 in turn, changed once a period.
 type sampleExporter struct {
+	*metricsServer
 	c      client.Client
 	ns     string
-	addr   string // host:port
 	writes *atomic.Int64
 	gauge  *prometheus.GaugeVec
-	srv    *http.Server
-	served chan error
 	// set is the pods whose series the exporter publishes.
 	set map[string]bool
 }
@@ -639,27 +635,14 @@ type sampleExporter struct {
 // newSampleExporter starts serving /metrics on a free port of 127.0.0.1, with no series
 // until run sets them.
 func newSampleExporter(c client.Client, ns string, writes *atomic.Int64) (*sampleExporter, error) {
-	ports, err := freePorts(1)
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("the exporter listening on %s: %w", addr, err)
-	}
 	reg := prometheus.NewRegistry()
 	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "srs_clients", Help: "Clients connected to the pod's SRS (the scale harness's stand-in)."}, []string{"namespace", "pod"})
 	reg.MustRegister(gauge)
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	e := &sampleExporter{
-		c: c, ns: ns, addr: addr, writes: writes, gauge: gauge, set: map[string]bool{},
-		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
-		served: make(chan error, 1),
+	ms, err := serveMetrics("the exporter", reg)
+	if err != nil {
+		return nil, err
 	}
-	go func() { e.served <- e.srv.Serve(ln) }()
-	return e, nil
+	return &sampleExporter{metricsServer: ms, c: c, ns: ns, writes: writes, gauge: gauge, set: map[string]bool{}}, nil
 }
 
 // run lists the pods once a period and sets each one's value, dropping the series of
@@ -689,14 +672,6 @@ func (e *sampleExporter) run(ctx context.Context, period time.Duration) {
 		case <-time.After(time.Until(start.Add(period))):
 		}
 	}
-}
-
-// close stops the exporter's server.
-func (e *sampleExporter) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = e.srv.Shutdown(ctx)
-	<-e.served
 }
 
 // promCount runs an instant query that answers one number (a count) on the Prometheus

@@ -82,6 +82,8 @@ type Dispatcher struct {
 	up     map[string]*player // by id
 	onPod  map[string]int     // players per pod name
 	totals Counts
+	// refused is, per pod, the new streams it turned away (see Refused).
+	refused map[string]float64
 }
 
 // New replays sessions drawn for a demand that starts at start with steps of step, at
@@ -92,7 +94,7 @@ func New(start time.Time, step time.Duration, sessions []simulate.Session, capac
 	}
 	return &Dispatcher{
 		start: start, step: step, sessions: sessions, capacity: capacity, streams: streams,
-		up: map[string]*player{}, onPod: map[string]int{},
+		up: map[string]*player{}, onPod: map[string]int{}, refused: map[string]float64{},
 	}, nil
 }
 
@@ -113,6 +115,9 @@ func (d *Dispatcher) Tick(now time.Time, pods []Pod, kicked []Kick) (Counts, err
 	byName := make(map[string]Pod, len(pods))
 	for _, p := range pods {
 		byName[p.Name] = p
+		if _, ok := d.refused[p.Name]; !ok && p.eligible() {
+			d.refused[p.Name] = 0 // counted from the first tick the pod takes players
+		}
 	}
 
 	// 1. Sessions over.
@@ -191,6 +196,7 @@ func (d *Dispatcher) place(now time.Time, pl *player, pods []Pod, exclude string
 		}
 	}
 	if best == nil {
+		d.refuse(pods, exclude)
 		return false
 	}
 	_, err := best.Server.AddClient(srsemu.Client{
@@ -198,11 +204,27 @@ func (d *Dispatcher) place(now time.Time, pl *player, pods []Pod, exclude string
 	})
 	if err != nil {
 		*errs = append(*errs, fmt.Errorf("adding player %s to pod %s: %w", pl.id, best.Name, err))
+		d.refused[best.Name]++
 		return false
 	}
 	pl.pod = best.Name
 	d.onPod[best.Name]++
 	return true
+}
+
+// refuse counts a player no pod had room for, shared among the eligible pods (all of
+// them full), as the simulator's dispatcher shares its refusals among the pods taking
+// streams. With no eligible pod, no pod turned it away: nothing is counted.
+func (d *Dispatcher) refuse(pods []Pod, exclude string) {
+	var full []string
+	for _, p := range pods {
+		if p.Name != exclude && p.eligible() {
+			full = append(full, p.Name)
+		}
+	}
+	for _, name := range full {
+		d.refused[name] += 1 / float64(len(full))
+	}
 }
 
 // leave takes a player off its pod's count.
@@ -228,6 +250,18 @@ func (d *Dispatcher) sorted() []*player {
 
 // Totals are the counts since New.
 func (d *Dispatcher) Totals() Counts { return d.totals }
+
+// Refused is, per pod, how many new or reconnecting players it turned away since it
+// first took players: a share of each player no eligible pod had room for, and each
+// player its server refused. It is what a platform's dispatcher or load balancer would
+// count, the refusedStreams a policy's behavior.saturation.refusedStreamsPerSecond reads.
+func (d *Dispatcher) Refused() map[string]float64 {
+	out := make(map[string]float64, len(d.refused))
+	for k, v := range d.refused {
+		out[k] = v
+	}
+	return out
+}
 
 // Up is how many players each pod has.
 func (d *Dispatcher) Up() map[string]int {

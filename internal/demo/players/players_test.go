@@ -170,6 +170,36 @@ func TestAServerThatRefusesRejectsThePlayer(t *testing.T) {
 	}
 }
 
+// Refusals are counted where a dispatcher would see them: a player no eligible pod had
+// room for is shared among the full eligible pods (not the starting or tombstoned ones),
+// a player a server refused is that pod's, and a pod's count starts at 0 the first tick
+// it takes players.
+func TestRefusalsAreSharedAmongTheFullEligiblePods(t *testing.T) {
+	a, b, refusing, starting, tomb := newFake(), newFake(), newFake(), newFake(), newFake()
+	refusing.refuse = true
+	d := newDispatcher(t, sessions(10, 10, 10, 10, 10, 10), 2)
+	pods := []Pod{pod("a", a), pod("b", b), {Name: "starting", Ready: false, Allocated: true, Server: starting}, {Name: "tomb", Ready: true, Server: tomb}}
+	c := tick(t, d, 0, pods)
+	if c.Started != 4 || c.Rejected != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+	if got, want := d.Refused(), map[string]float64{"a": 1, "b": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("refused %v, want %v: two players, each shared between the two full pods", got, want)
+	}
+	// A player a server refused is that pod's alone, though another pod is full.
+	full := newFake()
+	d2 := newDispatcher(t, []simulate.Session{{Start: 0, End: 10, BitrateBps: 1e6}, {Start: 1, End: 10, BitrateBps: 1e6}}, 1)
+	if _, err := d2.Tick(t0, []Pod{pod("full", full)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := d2.Tick(t0.Add(step), []Pod{pod("full", full), pod("r", refusing)}, nil); err == nil || c.Rejected != 1 {
+		t.Fatalf("counts %+v, err %v: want the player refused by r", c, err)
+	}
+	if got, want := d2.Refused(), map[string]float64{"full": 0, "r": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("refused %v, want %v", got, want)
+	}
+}
+
 func TestReplaysSimulatesSessions(t *testing.T) {
 	dem := simulate.Demand{Start: t0, Step: step, Streams: []float64{20, 30, 40, 40, 30, 20}}
 	ss, err := simulate.Sessions(dem, simulate.Profile{SessionMeanSeconds: 30, Seed: 3})
