@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -68,13 +67,7 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		built = filepath.Join(dir, "streamscaler")
-		// Built as the image builds it (without cgo, -trimpath): the tests run what ships,
-		// and a cold CI compiles the dependencies once for both (Makefile IMAGE_GO_ENV).
-		build := exec.Command("go", "build", "-trimpath", "-o", built, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building the controller: %v\n%s", err, out)
-		}
+		buildErr = testcluster.BuildStreamscaler(built)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

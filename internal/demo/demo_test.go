@@ -5,7 +5,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/streamscaler/streamscaler/autoscaler/simulate"
 	"github.com/streamscaler/streamscaler/internal/demo"
 	"github.com/streamscaler/streamscaler/internal/democluster"
+	"github.com/streamscaler/streamscaler/internal/testcluster"
 )
 
 // TestDemoEndToEnd runs the real controller binary on the local cluster over two hours of
@@ -101,11 +101,8 @@ func runDemo(t *testing.T, source v1alpha1.MetricsSourceType, from, to time.Time
 		t.Skip(why)
 	}
 	bin := filepath.Join(t.TempDir(), "streamscaler")
-	// Built as the image builds it (without cgo, -trimpath), as in cmd/streamscaler's tests.
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/streamscaler")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the controller: %v\n%s", err, out)
+	if err := testcluster.BuildStreamscaler(bin); err != nil {
+		t.Fatal(err)
 	}
 	pf, err := policyfile.Load("../../testdata/policies/srs-edge.yaml")
 	if err != nil {
