@@ -399,20 +399,29 @@ func defaultSource(fl controllerFlags) (v1alpha1.MetricsSourceType, error) {
 	return "", fmt.Errorf("--metrics-source %q: want annotations, prometheus, srs or metrics-api", fl.metricsSource)
 }
 
+// restConfig reads the kubeconfig at path (in-cluster or the usual places when empty).
+// The controller's requests carry its own user agent, whatever the binary's file name
+// (client-go's default is that name), so that an API server's audit log tells them apart.
 func restConfig(path string) (*rest.Config, error) {
+	var cfg *rest.Config
 	if path == "" {
-		cfg, err := ctrl.GetConfig()
+		c, err := ctrl.GetConfig()
 		if err != nil {
 			return nil, fmt.Errorf("finding a kubeconfig (use --kubeconfig): %w", err)
 		}
-		return cfg, nil
+		cfg = c
+	} else {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		c, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+		}
+		cfg = c
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("--kubeconfig: %w", err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = userAgent()
 	}
 	return cfg, nil
 }

@@ -52,3 +52,11 @@ func buildCommit(stamped string, info *debug.BuildInfo) string {
 	}
 	return revision
 }
+
+
+// userAgent is streamscaler/<version> (<os>/<arch>) <commit>, the form of Kubernetes's
+// own components.
+func userAgent() string {
+	info, _ := debug.ReadBuildInfo()
+	return fmt.Sprintf("streamscaler/%s (%s/%s) %s", version, runtime.GOOS, runtime.GOARCH, buildCommit(commit, info))
+}

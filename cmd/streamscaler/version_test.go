@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -50,5 +53,28 @@ func TestBuildCommit(t *testing.T) {
 				t.Errorf("buildCommit = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// The controller names itself to the API server whatever its file is called (client-go
+// would use the binary's name: streamscaler.test here), so that audit logs can find it.
+func TestRestConfigCarriesTheControllersUserAgent(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := restConfig(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "streamscaler/dev (" + runtime.GOOS + "/" + runtime.GOARCH + ") "
+	if !strings.HasPrefix(cfg.UserAgent, want) || len(cfg.UserAgent) == len(want) {
+		t.Errorf("user agent %q, want %q and the commit", cfg.UserAgent, want)
 	}
 }
