@@ -53,7 +53,6 @@ func buildCommit(stamped string, info *debug.BuildInfo) string {
 	return revision
 }
 
-
 // userAgent is streamscaler/<version> (<os>/<arch>) <commit>, the form of Kubernetes's
 // own components.
 func userAgent() string {
