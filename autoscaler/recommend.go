@@ -55,6 +55,10 @@ type Recommendation struct {
 	// Saturated says on which metric the Ready serving pods were full, when they were
 	// (behavior.saturation): the fleet then grows at the fastest allowed rate.
 	Saturated string
+	// Fuller says how a confident forecast ran pods fuller than the target (the metric,
+	// its level per pod, the forecast's error), when that made the fleet smaller than the
+	// metrics ask for at the target; empty otherwise.
+	Fuller string
 }
 
 // ImplausibleFactor bounds one pod's sample relative to its metric's per-pod target. A
@@ -150,7 +154,7 @@ func Recommend(in Input, hist *History) Recommendation {
 		predicted = max(predicted, m.ForecastDesired)
 	}
 	rec.Predicted = predicted
-	if sized, now, ok := forecastSized(in, rec.Metrics, fill); ok {
+	if sized, now, note, ok := forecastSized(in, rec.Metrics, fill); ok {
 		// A confident forecast runs pods fuller: its upper band already keeps the spare
 		// for what may come within a start-up, so the load now needs less spare than the
 		// target keeps. The forecast alone still never takes the fleet below the load now
@@ -162,6 +166,9 @@ func Recommend(in Input, hist *History) Recommendation {
 			sized = current
 		}
 		if rec.Saturated == "" {
+			if sized < raw {
+				rec.Fuller = fmt.Sprintf("%s; %d serving pods where the target asks for %d", note, sized, raw)
+			}
 			raw = sized
 		} else {
 			raw = max(raw, sized)
@@ -186,6 +193,8 @@ func Recommend(in Input, hist *History) Recommendation {
 		rec.Message = fmt.Sprintf("%s asks for %d serving pods ahead of the load; %s", why, predicted, rec.Message)
 	} else if rec.Saturated != "" && rec.Replicas > current {
 		rec.Message = fmt.Sprintf("serving pods saturated (%s): growing at the fastest allowed rate, to %d; %s", rec.Saturated, raw, rec.Message)
+	} else if rec.Fuller != "" {
+		rec.Message = fmt.Sprintf("pods run fuller on a confident forecast (%s); %s", rec.Fuller, rec.Message)
 	}
 	rec.Message += implausibleNote(rec.Metrics)
 	return rec
@@ -393,9 +402,9 @@ func fastestUp(spec *v1alpha1.ScalingPolicySpec, base int32) int32 {
 // saturation is off, a scheduled event raised the forecast, or some valid metric has no
 // usable forecast (none, NaN, infinite or negative), no error record yet, or a missing or
 // implausible sample.
-func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now int32, ok bool) {
+func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now int32, note string, ok bool) {
 	if fill <= 1 || in.Event != "" {
-		return 0, 0, false
+		return 0, 0, "", false
 	}
 	for _, m := range metrics {
 		if !m.Valid {
@@ -404,14 +413,17 @@ func forecastSized(in Input, metrics []MetricResult, fill float64) (sized, now i
 		_, forecast := usableForecast(in, m.Key)
 		e, known := in.ForecastError[m.Key]
 		if !forecast || !known || e < 0 || math.IsNaN(e) || m.Missing > 0 || len(m.Implausible) > 0 {
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		confidence := max(0, 1-e/ConfidentErrorPercent)
 		level := 1 + (fill-1)*confidence/2
-		now = max(now, ceilReplicas(m.Total/(m.Target*level)))
+		if n := ceilReplicas(m.Total / (m.Target * level)); n > now || note == "" {
+			now = max(now, n)
+			note = fmt.Sprintf("%s held at %.3g per pod against a target of %.3g, forecast error %.3g%%", m.Key, m.Target*level, m.Target, e)
+		}
 		sized = max(sized, m.ForecastDesired, now)
 	}
-	return sized, now, sized > 0
+	return sized, now, note, sized > 0
 }
 
 // usableForecast is the forecast for key when there is one a fleet can be sized by: not

@@ -165,6 +165,22 @@ func TestRecommendConfidentForecastRunsPodsFuller(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the decision says when pods run fuller, and only then", func(t *testing.T) {
+		rec := run(70, 720, 0, nil)
+		want := pull + " held at 88 per pod against a target of 80, forecast error 0%; 8 serving pods where the target asks for 9"
+		if rec.Fuller != want || !strings.HasPrefix(rec.Message, "pods run fuller on a confident forecast ("+want+"); ") {
+			t.Errorf("fuller %q, message %q; want %q in front of the message", rec.Fuller, rec.Message, want)
+		}
+		for _, other := range []Recommendation{
+			run(70, 720, ConfidentErrorPercent, nil), // the target holds
+			run(70, 1000, 0, nil),                    // the band keeps the 10 pods there are
+			run(70, 720, -1, nil),                    // no record yet
+		} {
+			if other.Fuller != "" || strings.Contains(other.Message, "fuller") {
+				t.Errorf("%d pods: fuller %q, message %q; want neither to say pods run fuller", other.Replicas, other.Fuller, other.Message)
+			}
+		}
+	})
 	t.Run("saturated pods still grow at the fastest rate", func(t *testing.T) {
 		rec := run(100, 1000, 0, nil)
 		if rec.Replicas != 20 || rec.Saturated == "" {
