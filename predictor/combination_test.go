@@ -128,6 +128,11 @@ func TestChooseSkipsErrorsThatAreNotNumbers(t *testing.T) {
 		{"the simplest of equals", []scored{one("a", 1, 1), one("b", 1, 1)}, "a"},
 		{"the mean when it beats both", []scored{one("a", 2, -2), one("b", -2, 2)}, NameMeanOf("a", "b")},
 		{"the best alone when the mean does not", []scored{one("a", 1, 1), one("b", 3, 3)}, "a"},
+		// A smoother fitted to alpha all but 1 is the last value, winning in the last bits.
+		{"a win in the last bits is a tie: the simplest", []scored{one("a", 1, 1), one("b", 1-1e-13, 1)}, "a"},
+		{"the simplest of the tied best, after a worse one", []scored{one("worse", 3, 3), one("a", 1, 1), one("b", 1-1e-13, 1)}, "a"},
+		{"nor does the mean win in the last bits", []scored{one("a", 1, 1), one("b", 1-4e-13, 1+1e-13)}, "a"},
+		{"a real win still wins", []scored{one("a", 1, 1), one("b", 0.999, 1)}, "b"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			best, _, ok := choose(c.all, 1)

@@ -101,7 +101,7 @@ type candidate struct {
 //  3. Each candidate is fitted at each of cfg.Backtests fold origins spread over the
 //     most recent part of y, and rolled forward with Update through its fold; the
 //     candidate with the lowest mean absolute error at cfg.Horizon steps ahead wins,
-//     the simplest on a tie. That part is up to three spans (a span is one season,
+//     the simplest on a tie (within tieTolerance). That part is up to three spans (a span is one season,
 //     or 48 samples without one, and at least 8 horizons), leaving two spans before
 //     it to train on; with less history, a third of y. The mean of the two best
 //     candidates' forecasts is scored on the same folds and wins if it beats both.
@@ -197,22 +197,26 @@ type scored struct {
 }
 
 // choose picks among backtested candidates (listed simplest first): the lowest error,
-// the simplest on a tie, or the mean of the two best when its error is lower still. A
-// candidate whose error is not a finite number never wins. ok is false when none is left.
+// the simplest among those within tieTolerance of it, or the mean of the two best when
+// its error is lower still, by more than the tolerance. A candidate whose error is not a
+// finite number never wins. ok is false when none is left.
 func choose(all []scored, h int) (best candidate, resi [][]float64, ok bool) {
 	all = slices.DeleteFunc(slices.Clone(all), func(s scored) bool { return math.IsNaN(s.mae) || math.IsInf(s.mae, 0) })
 	if len(all) == 0 {
 		return candidate{}, nil, false
 	}
-	// The sort is stable, so the simplest of equals stays first.
-	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.mae, b.mae) })
-	best, resi = all[0].c, all[0].resi
+	// Errors within the tolerance of the lowest are ties: a smoother whose fitted alpha
+	// is all but 1 forecasts the last value and may beat it only in the last bits.
+	lowest := slices.MinFunc(all, func(a, b scored) int { return cmp.Compare(a.mae, b.mae) }).mae
+	first := slices.IndexFunc(all, func(s scored) bool { return tied(s.mae, lowest) })
+	a := all[first]
 	if len(all) < 2 {
-		return best, resi, true
+		return a.c, a.resi, true
 	}
+	rest := slices.Delete(slices.Clone(all), first, first+1)
+	b := slices.MinFunc(rest, func(x, y scored) int { return cmp.Compare(x.mae, y.mae) }) // the first of equals
 	// The mean of the two best forecasts: its residuals are the mean of theirs (same
 	// folds, same targets), so it costs no extra backtest.
-	a, b := all[0], all[1]
 	mean := make([][]float64, h)
 	for k := range mean {
 		mean[k] = make([]float64, len(a.resi[k]))
@@ -220,11 +224,17 @@ func choose(all []scored, h int) (best candidate, resi [][]float64, ok bool) {
 			mean[k][i] = (a.resi[k][i] + b.resi[k][i]) / 2
 		}
 	}
-	if meanAbs(mean[h-1]) < a.mae {
+	if m := meanAbs(mean[h-1]); m < a.mae && !tied(m, a.mae) {
 		return candidate{NameMeanOf(a.c.name, b.c.name), func() stepModel { return newMeanOf(a.c.newModel(), b.c.newModel()) }}, mean, true
 	}
-	return best, resi, true
+	return a.c, a.resi, true
 }
+
+// tieTolerance is how close two backtest errors are to count as equal, relative to the
+// larger: far below any difference a forecast could act on, far above rounding.
+const tieTolerance = 1e-9
+
+func tied(x, y float64) bool { return math.Abs(x-y) <= tieTolerance*max(math.Abs(x), math.Abs(y)) }
 
 // backtestSpan is the unit of Fit's backtest: a whole season, so that every phase is
 // scored, or 48 samples without one; at least 8 horizons, and one scored point per
