@@ -62,8 +62,8 @@ func Backtest(y []float64, cfg Config, refitEvery int) ([]Score, error) {
 // controller would. The rows are the families Fit chooses among (with a season,
 // Holt-Winters additive and, when y > 0 everywhere, multiplicative, each also
 // damped; the damped trend; linear trend; simple exponential smoothing, on y and on
-// log(1+y); seasonal naive with a season; last value), then NameAuto: a Predictor refitted by Fit at
-// the same origins.
+// log(1+y); seasonal naive with a season; last value), then NameAuto: a Predictor
+// refitted by Fit at the same origins.
 //
 // With cfg.Season 0 the season is detected once on the whole series, as an operator
 // would set it; parameters and the model choice only ever see the past. Start is

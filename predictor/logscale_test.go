@@ -60,8 +60,9 @@ func TestLogScaleRejectsNegativeValues(t *testing.T) {
 	y := bursts(100, 4)
 	y[42] = -1 // log(1+y) would be -Inf
 	err := newLogScale(NewSimpleExpSmoothing().(stepModel)).Fit(y)
-	if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), "y[42]") {
-		t.Errorf("error %v, want ErrBadValue naming y[42]", err)
+	// The message names the value as given, not what log(1+y) made of it (-Inf).
+	if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), "y[42] = -1 is negative") {
+		t.Errorf("error %v, want ErrBadValue saying y[42] = -1 is negative", err)
 	}
 }
 

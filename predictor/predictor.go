@@ -101,10 +101,11 @@ type candidate struct {
 //  3. Each candidate is fitted at each of cfg.Backtests fold origins spread over the
 //     most recent part of y, and rolled forward with Update through its fold; the
 //     candidate with the lowest mean absolute error at cfg.Horizon steps ahead wins,
-//     the simplest on a tie (within tieTolerance). That part is up to three spans (a span is one season,
-//     or 48 samples without one, and at least 8 horizons), leaving two spans before
-//     it to train on; with less history, a third of y. The mean of the two best
-//     candidates' forecasts is scored on the same folds and wins if it beats both.
+//     the simplest on a tie (within tieTolerance). That part is up to three spans (a
+//     span is one season, or 48 samples without one, and at least 8 horizons), leaving
+//     two spans before it to train on; with less history, a third of y. The mean of
+//     the two best candidates' forecasts is scored on the same folds and wins if it
+//     beats both by more than the tolerance.
 //  4. The winner is refitted on the most recent history (trainWindow) and its
 //     backtest residuals at each lead give the upper band.
 //
