@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"github.com/go-logr/logr"
 )
@@ -21,7 +20,10 @@ import (
 //
 // A lease really lost while running does not take the first path: the manager's Start
 // returns "leader election lost" and the command fails with it. A canceled request is
-// an error before the stop is asked, and only after it an info line.
+// an error before the stop is asked, and only after it an info line. The sink asks the
+// stop's context itself at each record: its error is set before anything the stop sets
+// off can run, where a flag set by context.AfterFunc's own goroutine could still be
+// unset when the leader elector, canceled a moment later, logs (a CI run saw that).
 const (
 	stopEngagedMessage = "error received after stop sequence was engaged"
 	leaderLostAtStop   = "leader election lost"
@@ -31,7 +33,7 @@ const (
 // itself, which become info records.
 type stopSink struct {
 	logr.LogSink
-	stopping *atomic.Bool
+	stop context.Context
 }
 
 // withStopSink wraps l's sink in a stopSink that counts the stop as asked once stop is
@@ -41,10 +43,11 @@ func withStopSink(l logr.Logger, stop context.Context) logr.Logger {
 	if s == nil {
 		return l
 	}
-	stopping := &atomic.Bool{}
-	context.AfterFunc(stop, func() { stopping.Store(true) })
-	return logr.New(stopSink{LogSink: s, stopping: stopping})
+	return logr.New(stopSink{LogSink: s, stop: stop})
 }
+
+// stopping says whether the stop was asked.
+func (s stopSink) stopping() bool { return s.stop.Err() != nil }
 
 // Init passes the runtime information on one frame deeper: the wrapper is a frame
 // between the caller and the wrapped sink.
@@ -63,7 +66,7 @@ func (s stopSink) Error(err error, msg string, keysAndValues ...any) {
 	switch {
 	case msg == stopEngagedMessage && err != nil && err.Error() == leaderLostAtStop:
 		s.LogSink.Info(0, "Leader election stopped with the manager, as asked (not a lost lease)", keysAndValues...)
-	case s.stopping.Load() && errors.Is(err, context.Canceled):
+	case s.stopping() && errors.Is(err, context.Canceled):
 		s.LogSink.Info(0, msg+": cut short by the stop", append(append([]any{}, keysAndValues...), "error", err.Error())...)
 	default:
 		s.LogSink.Error(err, msg, keysAndValues...)
@@ -71,17 +74,17 @@ func (s stopSink) Error(err error, msg string, keysAndValues ...any) {
 }
 
 func (s stopSink) WithValues(keysAndValues ...any) logr.LogSink {
-	return stopSink{LogSink: s.LogSink.WithValues(keysAndValues...), stopping: s.stopping}
+	return stopSink{LogSink: s.LogSink.WithValues(keysAndValues...), stop: s.stop}
 }
 
 func (s stopSink) WithName(name string) logr.LogSink {
-	return stopSink{LogSink: s.LogSink.WithName(name), stopping: s.stopping}
+	return stopSink{LogSink: s.LogSink.WithName(name), stop: s.stop}
 }
 
 // WithCallDepth keeps caller annotations right when the wrapped sink supports them.
 func (s stopSink) WithCallDepth(depth int) logr.LogSink {
 	if cd, ok := s.LogSink.(logr.CallDepthLogSink); ok {
-		return stopSink{LogSink: cd.WithCallDepth(depth), stopping: s.stopping}
+		return stopSink{LogSink: cd.WithCallDepth(depth), stop: s.stop}
 	}
 	return s
 }

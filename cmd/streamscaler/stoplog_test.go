@@ -68,7 +68,9 @@ func (r recordingSink) all() []record {
 // request the stop canceled, once the stop was asked; every other error stays an error,
 // the same error with another message included (that is how a lease really lost reaches
 // the log), a canceled request before the stop too, and names and values survive the
-// wrapper.
+// wrapper. The record right after cancel() is already the stop's: with the flag set by
+// context.AfterFunc's goroutine it was still an error (5 runs in 5), the race behind a
+// CI failure of TestManagerStopLogsNoError.
 func TestStopSinkTurnsOnlyTheStopsOwnReportsIntoInfo(t *testing.T) {
 	rec := newRecordingSink()
 	stop, cancel := context.WithCancel(t.Context())
@@ -81,10 +83,6 @@ func TestStopSinkTurnsOnlyTheStopsOwnReportsIntoInfo(t *testing.T) {
 	log.Error(nil, stopEngagedMessage)
 	log.Error(canceled, "Error retrieving lease lock")
 	cancel()
-	deadline := time.Now().Add(10 * time.Second)
-	for log.GetSink().(stopSink).stopping.Load() == false && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
 	log.Error(canceled, "Error retrieving lease lock")
 	log.Error(errors.New("the API server said 500"), "Error retrieving lease lock")
 	log.Info("Stopping and waiting for caches")
