@@ -21,6 +21,7 @@ type simulateFlags struct {
 	trace, column, timeColumn, policy, format, plotPath, from, to, events string
 	peakStreams                                                           float64
 	seed                                                                  uint64
+	drainTimeouts                                                         []time.Duration
 }
 
 func newSimulateCommand() *cobra.Command {
@@ -48,6 +49,7 @@ same stream arrivals, and reports pod-hours, overload, rejected, evicted and los
 	f.StringVar(&fl.events, "events", "", "CSV schedule of known events (start, duration, name[, liftPercent]) to use as the policy's prediction.events (replacing any it has)")
 	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
+	f.DurationSliceVar(&fl.drainTimeouts, "drain-timeouts", nil, "replay once per drain timeout (such as 15m,30m,1h), only tombstone.drainTimeout changed, and report reactive's and predictive's pod-hours against hpa's and evicted sessions; --plot draws the trade")
 	_ = cmd.MarkFlagRequired("trace")
 	_ = cmd.MarkFlagRequired("policy")
 	return cmd
@@ -57,9 +59,15 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 	if fl.format != "table" && fl.format != "json" {
 		return fmt.Errorf("--format %q: want table or json", fl.format)
 	}
+	if err := checkDrainTimeouts(fl.drainTimeouts); err != nil {
+		return err
+	}
 	rp, err := loadReplay(fl, changed)
 	if err != nil {
 		return err
+	}
+	if len(fl.drainTimeouts) > 0 {
+		return runDrainTrade(out, fl, rp)
 	}
 	rep, err := simulate.Run(rp.demand, &rp.file.Policy.Spec, rp.profile)
 	if err != nil {
