@@ -480,18 +480,28 @@ func (e *env) deletePolicy(name string) {
 
 // event returns the message of the first event in the namespace with the reason about the
 // named object, or false.
+// event waits up to waitFor for an event with this reason on this object and returns its
+// message. The recorder writes events from its own goroutine, so an event can reach the
+// API server after the change it reports is already visible (a CI run once read the
+// list right after a deleted policy was gone and found no Released event yet).
 func (e *env) event(reason, object string) (string, bool) {
 	e.t.Helper()
-	var events corev1.EventList
-	if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
-		e.t.Fatal(err)
-	}
-	for _, ev := range events.Items {
-		if ev.Reason == reason && ev.InvolvedObject.Name == object {
-			return ev.Message, true
+	deadline := time.Now().Add(waitFor)
+	for {
+		var events corev1.EventList
+		if err := e.c.Client.List(context.Background(), &events, client.InNamespace(e.ns)); err != nil {
+			e.t.Fatal(err)
 		}
+		for _, ev := range events.Items {
+			if ev.Reason == reason && ev.InvolvedObject.Name == object {
+				return ev.Message, true
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return "", false
 }
 
 func (e *env) eventually(what string, cond func() (bool, string)) {
