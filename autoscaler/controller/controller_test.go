@@ -478,8 +478,6 @@ func (e *env) deletePolicy(name string) {
 	}
 }
 
-// event returns the message of the first event in the namespace with the reason about the
-// named object, or false.
 // event waits up to waitFor for an event with this reason on this object and returns its
 // message. The recorder writes events from its own goroutine, so an event can reach the
 // API server after the change it reports is already visible (a CI run once read the

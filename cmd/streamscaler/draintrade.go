@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -23,15 +22,16 @@ const maxDrainTimeouts = 12
 
 // drainRow is one policy's outcome under one drain timeout.
 type drainRow struct {
-	DrainTimeout    string  `json:"drainTimeout"`
-	Policy          string  `json:"policy"`
-	PodHours        float64 `json:"podHours"`
-	HPAPodHours     float64 `json:"hpaPodHours"`
-	HPARatio        float64 `json:"hpaRatio"`        // pod-hours over the matched hpa's
-	EvictedStreams  int64   `json:"evictedStreams"`  // kicked at the drain timeout
-	EvictedShare    float64 `json:"evictedShare"`    // evicted over sessions offered
-	OverloadSeconds float64 `json:"overloadSeconds"` // offered demand above capacity
-	LostStreams     int64   `json:"lostStreams"`
+	DrainTimeout    string        `json:"drainTimeout"`
+	Policy          string        `json:"policy"`
+	PodHours        float64       `json:"podHours"`
+	HPAPodHours     float64       `json:"hpaPodHours"`
+	HPARatio        float64       `json:"hpaRatio"`        // pod-hours over the matched hpa's
+	EvictedStreams  int64         `json:"evictedStreams"`  // kicked at the drain timeout
+	EvictedShare    float64       `json:"evictedShare"`    // evicted over sessions offered
+	OverloadSeconds float64       `json:"overloadSeconds"` // offered demand above capacity
+	LostStreams     int64         `json:"lostStreams"`
+	timeout         time.Duration // DrainTimeout, for the plot
 }
 
 // checkDrainTimeouts refuses what the CRD would refuse (outside 0s to 24h), repeats and
@@ -55,7 +55,7 @@ func checkDrainTimeouts(ds []time.Duration) error {
 // sessions, with only the policy's tombstone.drainTimeout changed, and reports what each
 // costs in pod-hours against the matched hpa (which deletes its pods with their players,
 // so it pays no drain) and what it evicts. The plot, when asked, draws both against the
-// drain timeout with the targets of issue 12 (at most 0.2% evicted, 1.05x hpa).
+// drain timeout with the sweep's targets (at most 0.2% evicted, 1.05x hpa).
 func runDrainTrade(out io.Writer, fl simulateFlags, rp *replay) error {
 	// The replays are independent and pure: up to GOMAXPROCS of them at once.
 	timeouts := slices.Sorted(slices.Values(fl.drainTimeouts))
@@ -88,7 +88,7 @@ func runDrainTrade(out io.Writer, fl simulateFlags, rp *replay) error {
 			if r.Policy != simulate.PolicyReactive && r.Policy != simulate.PolicyPredictive {
 				continue
 			}
-			row := drainRow{DrainTimeout: shortDuration(d), Policy: r.Policy, PodHours: r.PodHours, HPAPodHours: hpa.PodHours,
+			row := drainRow{DrainTimeout: shortDuration(d), timeout: d, Policy: r.Policy, PodHours: r.PodHours, HPAPodHours: hpa.PodHours,
 				EvictedStreams: r.EvictedStreams, OverloadSeconds: r.OverloadSeconds, LostStreams: r.LostStreams}
 			if hpa.PodHours > 0 {
 				row.HPARatio = r.PodHours / hpa.PodHours
@@ -105,9 +105,7 @@ func runDrainTrade(out io.Writer, fl simulateFlags, rp *replay) error {
 		}
 	}
 	if fl.format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(out, struct {
 			Trace   string     `json:"trace"`
 			Column  string     `json:"column"`
 			Policy  string     `json:"policy"`
@@ -142,26 +140,18 @@ func shortDuration(d time.Duration) string {
 func drainPanels(rows []drainRow) []plot.Panel {
 	evicted := plot.Panel{Title: "sessions evicted at the drain timeout", XLabel: "drain timeout (minutes)", YLabel: "% of sessions offered"}
 	cost := plot.Panel{Title: "pod-hours against the matched hpa's", XLabel: "drain timeout (minutes)", YLabel: "x hpa"}
-	var first, last float64
-	for i, policy := range []string{simulate.PolicyReactive, simulate.PolicyPredictive} {
+	for _, policy := range []string{simulate.PolicyReactive, simulate.PolicyPredictive} {
 		var x, ev, hp []float64
 		for _, r := range rows {
-			if r.Policy != policy {
-				continue
+			if r.Policy == policy {
+				x, ev, hp = append(x, r.timeout.Minutes()), append(ev, 100*r.EvictedShare), append(hp, r.HPARatio)
 			}
-			d, _ := time.ParseDuration(r.DrainTimeout)
-			x, ev, hp = append(x, d.Minutes()), append(ev, 100*r.EvictedShare), append(hp, r.HPARatio)
-		}
-		if len(x) == 0 {
-			continue
-		}
-		if i == 0 {
-			first, last = slices.Min(x), slices.Max(x)
 		}
 		evicted.Lines = append(evicted.Lines, plot.Line{Name: policy, X: x, Y: ev})
 		cost.Lines = append(cost.Lines, plot.Line{Name: policy, X: x, Y: hp})
 	}
-	span := []float64{first, last}
+	// rows run from the shortest timeout to the longest.
+	span := []float64{rows[0].timeout.Minutes(), rows[len(rows)-1].timeout.Minutes()}
 	evicted.Lines = append(evicted.Lines, plot.Line{Name: "target 0.2%", X: span, Y: []float64{0.2, 0.2}, Dashed: true})
 	cost.Lines = append(cost.Lines, plot.Line{Name: "target 1.05x", X: span, Y: []float64{1.05, 1.05}, Dashed: true})
 	return []plot.Panel{evicted, cost}

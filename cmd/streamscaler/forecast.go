@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -156,9 +155,7 @@ func runForecast(out io.Writer, fl forecastFlags) error {
 		}
 	}
 	if fl.format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(out, rep)
 	}
 	return writeForecastTable(out, rep)
 }

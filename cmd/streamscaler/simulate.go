@@ -165,6 +165,13 @@ func loadWindow(fl simulateFlags) (*trace.Series, error) {
 	return series, nil
 }
 
+// writeJSON writes v as indented JSON, as every subcommand's --format json does.
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // writeReport prints the report as a table or JSON, with extra fields beside it in JSON,
 // and draws the plot when asked.
 func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Report, extra any, more []plot.Panel) error {
@@ -174,9 +181,7 @@ func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Repo
 		}
 	}
 	if fl.format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(out, struct {
 			Trace  string `json:"trace"`
 			Column string `json:"column"`
 			Policy string `json:"policy"`

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -170,9 +169,7 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 	}
 	checks := sweepTargets(rows)
 	if fl.format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(out, struct {
 			Seeds   []uint64     `json:"seeds"`
 			Rows    []sweepRow   `json:"rows"`
 			Targets []sweepCheck `json:"targets"`
