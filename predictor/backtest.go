@@ -99,30 +99,18 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 	}
 	window := trainWindow(season)
 
-	families := []candidate{}
+	names := []string{}
 	if season >= 2 {
-		families = append(families,
-			candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }},
-			candidate{NameHoltWintersAdditiveDamped, func() stepModel { return NewDampedHoltWinters(season, false).(stepModel) }},
-		)
+		names = append(names, NameHoltWintersAdditive, NameHoltWintersAdditiveDamped)
 		if allPositive(y) {
-			families = append(families,
-				candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }},
-				candidate{NameHoltWintersMultiplicativeDamped, func() stepModel { return NewDampedHoltWinters(season, true).(stepModel) }},
-			)
+			names = append(names, NameHoltWintersMultiplicative, NameHoltWintersMultiplicativeDamped)
 		}
 	}
-	w := linearWindow(cfg)
-	families = append(families,
-		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
-		candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }},
-		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
-		candidate{NameLogScale(NameSimpleExpSmoothing), func() stepModel { return newLogScale(NewSimpleExpSmoothing().(stepModel)) }},
-	)
+	names = append(names, NameDampedTrend, NameLinearTrend, NameSimpleExpSmoothing, NameLogScale(NameSimpleExpSmoothing))
 	if season >= 2 {
-		families = append(families, candidate{NameSeasonalNaive, func() stepModel { return NewSeasonalNaive(season).(stepModel) }})
+		names = append(names, NameSeasonalNaive)
 	}
-	families = append(families, candidate{NameLastValue, func() stepModel { return NewSeasonalNaive(0).(stepModel) }})
+	families := families(season, cfg, append(names, NameLastValue)...)
 
 	origins := n - h + 1 - start
 	res := &BacktestResult{

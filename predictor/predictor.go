@@ -259,29 +259,61 @@ func linearWindow(cfg Config) int { return max(8, 4*cfg.Horizon) }
 // candidates lists the model families worth backtesting, simplest first. recent is
 // the part of y any fit will see and train the history before the first fold.
 func candidates(recent []float64, train, season int, cfg Config) []candidate {
-	out := []candidate{{NameLastValue, func() stepModel { return NewSeasonalNaive(0).(stepModel) }}}
+	names := []string{NameLastValue}
 	if season >= 2 && train >= season {
-		out = append(out, candidate{NameSeasonalNaive, func() stepModel { return NewSeasonalNaive(season).(stepModel) }})
+		names = append(names, NameSeasonalNaive)
 	}
-	out = append(out,
-		candidate{NameSimpleExpSmoothing, func() stepModel { return NewSimpleExpSmoothing().(stepModel) }},
-		candidate{NameDampedTrend, func() stepModel { return NewDampedTrend().(stepModel) }},
-		candidate{NameLogScale(NameSimpleExpSmoothing), func() stepModel { return newLogScale(NewSimpleExpSmoothing().(stepModel)) }},
-	)
-	twoSeasons := season >= 2 && train >= 2*season
-	if !twoSeasons {
-		w := linearWindow(cfg)
-		out = append(out, candidate{NameLinearTrend, func() stepModel { return NewLinearTrend(w).(stepModel) }})
-		return out
+	names = append(names, NameSimpleExpSmoothing, NameDampedTrend, NameLogScale(NameSimpleExpSmoothing))
+	if twoSeasons := season >= 2 && train >= 2*season; !twoSeasons {
+		return families(season, cfg, append(names, NameLinearTrend)...)
 	}
 	// The damped Holt-Winters variants are scored by BacktestDetail but not chosen from:
 	// they made a fit about 2.5 times as costly for at most 0.06 points of WAPE on the
 	// bundled traces.
-	out = append(out, candidate{NameHoltWintersAdditive, func() stepModel { return NewHoltWinters(season, false).(stepModel) }})
+	names = append(names, NameHoltWintersAdditive)
 	if allPositive(recent) {
-		out = append(out, candidate{NameHoltWintersMultiplicative, func() stepModel { return NewHoltWinters(season, true).(stepModel) }})
+		names = append(names, NameHoltWintersMultiplicative)
+	}
+	return families(season, cfg, names...)
+}
+
+// families makes the named model families, in the order given, for a season (in
+// samples) and a config; Fit's candidates and BacktestDetail's rows both come from it.
+func families(season int, cfg Config, names ...string) []candidate {
+	out := make([]candidate, len(names))
+	for i, name := range names {
+		out[i] = candidate{name, family(name, season, cfg)}
 	}
 	return out
+}
+
+// family is the constructor of one named model family. An unknown name is a bug in
+// this package, not an input error.
+func family(name string, season int, cfg Config) func() stepModel {
+	switch name {
+	case NameLastValue:
+		return func() stepModel { return NewSeasonalNaive(0).(stepModel) }
+	case NameSeasonalNaive:
+		return func() stepModel { return NewSeasonalNaive(season).(stepModel) }
+	case NameSimpleExpSmoothing:
+		return func() stepModel { return NewSimpleExpSmoothing().(stepModel) }
+	case NameLogScale(NameSimpleExpSmoothing):
+		return func() stepModel { return newLogScale(NewSimpleExpSmoothing().(stepModel)) }
+	case NameDampedTrend:
+		return func() stepModel { return NewDampedTrend().(stepModel) }
+	case NameLinearTrend:
+		w := linearWindow(cfg)
+		return func() stepModel { return NewLinearTrend(w).(stepModel) }
+	case NameHoltWintersAdditive:
+		return func() stepModel { return NewHoltWinters(season, false).(stepModel) }
+	case NameHoltWintersMultiplicative:
+		return func() stepModel { return NewHoltWinters(season, true).(stepModel) }
+	case NameHoltWintersAdditiveDamped:
+		return func() stepModel { return NewDampedHoltWinters(season, false).(stepModel) }
+	case NameHoltWintersMultiplicativeDamped:
+		return func() stepModel { return NewDampedHoltWinters(season, true).(stepModel) }
+	}
+	panic("predictor: no model family named " + name)
 }
 
 // rollFolds fits a fresh model at each origin on up to window samples before it,
