@@ -49,6 +49,9 @@ type Line struct {
 type Panel struct {
 	Title, XLabel, YLabel string
 	Lines                 []Line
+	// LegendRight puts the legend in the top right corner instead of the top left,
+	// for lines that start high and fall.
+	LegendRight bool
 }
 
 // WritePNG draws the panels stacked vertically into one PNG at path, each
@@ -137,7 +140,7 @@ func newPlot(p Panel) (*gplot.Plot, error) {
 	pl.X.Tick.Marker = compactTicks{}
 	pl.Y.Tick.Marker = compactTicks{}
 	pl.Legend.Top = true
-	pl.Legend.Left = true
+	pl.Legend.Left = !p.LegendRight
 	pl.Add(plotter.NewGrid())
 	for i, l := range p.Lines {
 		segs, err := segments(l)

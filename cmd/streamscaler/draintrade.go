@@ -138,7 +138,7 @@ func shortDuration(d time.Duration) string {
 // drainPanels draws the evicted share and the pod-hours against hpa's over the drain
 // timeout (minutes), one line per policy, with the targets dashed.
 func drainPanels(rows []drainRow) []plot.Panel {
-	evicted := plot.Panel{Title: "sessions evicted at the drain timeout", XLabel: "drain timeout (minutes)", YLabel: "% of sessions offered"}
+	evicted := plot.Panel{Title: "sessions evicted at the drain timeout", XLabel: "drain timeout (minutes)", YLabel: "% of sessions offered", LegendRight: true}
 	cost := plot.Panel{Title: "pod-hours against the matched hpa's", XLabel: "drain timeout (minutes)", YLabel: "x hpa"}
 	for _, policy := range []string{simulate.PolicyReactive, simulate.PolicyPredictive} {
 		var x, ev, hp []float64
