@@ -110,21 +110,21 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 	if season >= 2 {
 		names = append(names, NameSeasonalNaive)
 	}
-	families := families(season, cfg, append(names, NameLastValue)...)
+	rows := families(season, cfg, append(names, NameLastValue)...)
 
 	origins := n - h + 1 - start
 	res := &BacktestResult{
 		Season: season, Horizon: h, RefitEvery: refitEvery, Start: start,
-		Scores:  make([]Score, len(families)+1),
+		Scores:  make([]Score, len(rows)+1),
 		Targets: make([]int, origins),
 		Point:   make([]float64, origins), Upper: make([]float64, origins), Models: make([]string, origins),
 	}
 	scale := naiveScale(y[:start], season)
 
 	// The rows are independent; each runs on its own goroutine.
-	errs := make([]error, len(families)+1)
+	errs := make([]error, len(rows)+1)
 	var wg sync.WaitGroup
-	for i, fam := range families {
+	for i, fam := range rows {
 		wg.Go(func() {
 			point := make([]float64, origins)
 			var m stepModel
@@ -152,7 +152,7 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 			if i%refitEvery == 0 {
 				var err error
 				if p, err = fitSeason(y[max(0, t-window):t], autoCfg, season); err != nil {
-					errs[len(families)] = fmt.Errorf("backtesting %s at %d: %w", NameAuto, t, err)
+					errs[len(rows)] = fmt.Errorf("backtesting %s at %d: %w", NameAuto, t, err)
 					return
 				}
 			}
@@ -163,7 +163,7 @@ func BacktestDetail(y []float64, cfg Config, refitEvery int) (*BacktestResult, e
 			res.Models[i] = p.Model()
 			p.Update(y[t])
 		}
-		res.Scores[len(families)] = score(NameAuto, y[start+h-1:], res.Point, scale)
+		res.Scores[len(rows)] = score(NameAuto, y[start+h-1:], res.Point, scale)
 		covered := 0
 		for i, u := range res.Upper {
 			if y[res.Targets[i]] <= u {
