@@ -40,7 +40,8 @@ build: ## Build bin/streamscaler.
 # Every fuzz target, as package:function; `make fuzz` gives each FUZZTIME.
 FUZZ_TARGETS := ./adapters/trace:FuzzParse ./statemachine:FuzzMachine \
 	./adapters/srs:FuzzParseSummaries ./adapters/srs:FuzzParseClients ./adapters/srs:FuzzParseStreams \
-	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote
+	./adapters/prometheus:FuzzResponse ./adapters/prometheus:FuzzQuote \
+	./api/v1alpha1/crdvalidation:FuzzParseEvents
 
 # The control plane builds one binary at a time: on two cores and empty caches, three at
 # a time (make -j3) bought nothing (the tests began at 37.5 min, as before) and hid each

@@ -1,29 +1,18 @@
-// Package events reads a schedule of known events (matches, shows, launches) from CSV
-// into the ScalingPolicy's prediction.events, for the simulate and sweep commands.
-//
-// The file has a header row naming the columns start (RFC 3339), duration (a Go
-// duration such as 2h30m) and name, and optionally liftPercent, in any order; other
-// columns are ignored. Every row is checked as the API server checks the policy, and an
-// error names the line and column.
+// Package events reads a schedule of known events (matches, shows, launches) from a CSV
+// file into the ScalingPolicy's prediction.events, for the simulate and sweep commands.
+// The form is v1alpha1.ParseEvents', the same as a policy's events ConfigMap.
 package events
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 // MaxEvents is the most events a policy holds (the CRD's limit).
-const MaxEvents = 1000
+const MaxEvents = v1alpha1.MaxEvents
 
 // Load reads the schedule at path.
 func Load(path string) ([]v1alpha1.ScheduledEvent, error) {
@@ -35,103 +24,12 @@ func Load(path string) ([]v1alpha1.ScheduledEvent, error) {
 	return Parse(f, path)
 }
 
-// Parse reads a schedule; name is the file's name in errors.
+// Parse reads a schedule; name is the file's name in errors. A header with no event
+// after it is an error: a file given to replay holds the events to replay.
 func Parse(r io.Reader, name string) ([]v1alpha1.ScheduledEvent, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: empty, want a header row with start, duration and name", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if _, dup := col[h]; dup {
-			return nil, fmt.Errorf("%s: column %q appears twice in the header", name, h)
-		}
-		col[h] = i
-	}
-	for _, need := range []string{"start", "duration", "name"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s: the header %v has no %q column", name, header, need)
-		}
-	}
-	var out []v1alpha1.ScheduledEvent
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		field := func(c string) (string, error) {
-			i, ok := col[c]
-			if !ok {
-				return "", nil
-			}
-			if i >= len(rec) {
-				return "", fmt.Errorf("%s line %d: no %s value (%d fields, want at least %d)", name, line, c, len(rec), i+1)
-			}
-			return strings.TrimSpace(rec[i]), nil
-		}
-		e, err := event(field)
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
-		}
-		out = append(out, e)
-		if len(out) > MaxEvents {
-			return nil, fmt.Errorf("%s: more than %d events; a policy holds at most %d", name, MaxEvents, MaxEvents)
-		}
-	}
-	if len(out) == 0 {
+	out, err := v1alpha1.ParseEvents(r, name)
+	if err == nil && len(out) == 0 {
 		return nil, fmt.Errorf("%s: no events after the header", name)
 	}
-	return out, nil
-}
-
-func event(field func(string) (string, error)) (v1alpha1.ScheduledEvent, error) {
-	var e v1alpha1.ScheduledEvent
-	s, err := field("start")
-	if err != nil {
-		return e, err
-	}
-	start, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return e, fmt.Errorf("start %q: want RFC 3339, such as 1998-07-12T19:00:00Z", s)
-	}
-	d, err := field("duration")
-	if err != nil {
-		return e, err
-	}
-	dur, err := time.ParseDuration(d)
-	if err != nil || dur < time.Minute || dur > 24*time.Hour {
-		return e, fmt.Errorf("duration %q: want a duration between 1m and 24h, such as 2h", d)
-	}
-	n, err := field("name")
-	if err != nil {
-		return e, err
-	}
-	if n == "" || len(n) > 128 {
-		return e, fmt.Errorf("name %q: want 1 to 128 characters", n)
-	}
-	e = v1alpha1.ScheduledEvent{Name: n, Start: metav1.NewTime(start), Duration: metav1.Duration{Duration: dur}}
-	l, err := field("liftPercent")
-	if err != nil {
-		return e, err
-	}
-	if l != "" {
-		v, err := strconv.ParseInt(l, 10, 32)
-		if err != nil || v < 100 || v > 100000 {
-			return e, fmt.Errorf("liftPercent %q: want a whole number from 100 to 100000", l)
-		}
-		lift := int32(v)
-		e.LiftPercent = &lift
-	}
-	return e, nil
+	return out, err
 }

@@ -175,8 +175,10 @@ func (m MetricSpec) TargetValue() float64 {
 
 // Defaults of the metrics source and fallback.
 const (
-	DefaultMaxSampleAge       = 2 * time.Minute
-	DefaultEventLead          = 15 * time.Minute
+	DefaultMaxSampleAge = 2 * time.Minute
+	DefaultEventLead    = 15 * time.Minute
+	// DefaultEventsKey is the key of prediction.eventsConfigMap read when none is named.
+	DefaultEventsKey          = "events.csv"
 	DefaultFailureThreshold   = int32(3)
 	DefaultPrometheusPodLabel = "pod"
 	DefaultSRSPort            = int32(1985)
@@ -255,6 +257,14 @@ func (s *ScalingPolicySpec) EventLead() time.Duration {
 		return DefaultEventLead
 	}
 	return s.Prediction.EventLead.Duration
+}
+
+// EventsKey returns the key of the ConfigMap that holds events, or its default.
+func (k *ConfigMapKey) EventsKey() string {
+	if k.Key == "" {
+		return DefaultEventsKey
+	}
+	return k.Key
 }
 
 // Margin returns prediction.marginPercent as a fraction.

@@ -77,6 +77,7 @@ func TestMarkerDefaultsMatchGo(t *testing.T) {
 		".spec.prediction.eventLead":              none.EventLead(),
 		".spec.prediction.history":                none.PredictionHistory(),
 		".spec.prediction.marginPercent":          percent(none.Margin()),
+		".spec.prediction.eventsConfigMap.key":    (&v1alpha1.ConfigMapKey{}).EventsKey(),
 		// The only supported target; there is no Go default, the schema's enum allows nothing else.
 		".spec.targetRef.apiVersion": "apps.kruise.io/v1alpha1",
 		".spec.targetRef.kind":       "CloneSet",

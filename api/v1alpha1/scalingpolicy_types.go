@@ -406,6 +406,17 @@ type PredictionSpec struct {
 	// +listType=atomic
 	// +optional
 	Events []ScheduledEvent `json:"events,omitempty"`
+	// eventsConfigMap names a ConfigMap in the policy's namespace whose key holds more
+	// events, for a schedule kept apart from the policy (a fixture list or programme
+	// guide that another team or system writes). The key holds CSV with a header row
+	// naming start (RFC 3339), duration (such as 2h) and name, and optionally
+	// liftPercent, in any order: the file `streamscaler simulate --events` reads. Its
+	// events are checked as events' are (at most 1000) and join them. The
+	// controller reads it again at most once a minute; the EventsLoaded condition says
+	// what it read, or why it could not, in which case the events it last read stay in
+	// force.
+	// +optional
+	EventsConfigMap *ConfigMapKey `json:"eventsConfigMap,omitempty"`
 	// eventLead is how long before an event's start the fleet gets ready for it (viewers
 	// arrive before kickoff); default 15m, between 1m and 2h.
 	// +kubebuilder:default="15m"
@@ -414,6 +425,21 @@ type PredictionSpec struct {
 	// +kubebuilder:validation:XValidation:rule=`self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') && duration(self) >= duration('1m') && duration(self) <= duration('2h')`,message="must be a duration between 1m and 2h, such as 15m"
 	// +optional
 	EventLead *metav1.Duration `json:"eventLead,omitempty"`
+}
+
+// ConfigMapKey names a key of a ConfigMap in the policy's namespace.
+type ConfigMapKey struct {
+	// name of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key of its data that holds the events; default events.csv.
+	// +kubebuilder:default="events.csv"
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +optional
+	Key string `json:"key,omitempty"`
 }
 
 // ScheduledEvent is one known event: when it starts, how long it lasts and, optionally,
@@ -549,6 +575,11 @@ const (
 	// hook (DrainHookLabel), so that every removal of a pod, whoever asks for it, waits
 	// for the pod's drain; False when a removal by anyone else cuts viewers at once.
 	ConditionRemovalsDrain = "RemovalsDrain"
+	// ConditionEventsLoaded is set only for a policy with prediction.eventsConfigMap:
+	// True when the ConfigMap's schedule was read and is valid, False when it cannot be
+	// read or is not valid (the message names what is wrong, and the events last read
+	// stay in force).
+	ConditionEventsLoaded = "EventsLoaded"
 )
 
 // ReasonAmbiguousTarget is ScalingActive's reason on a policy that names a CloneSet an

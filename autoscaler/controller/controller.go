@@ -48,6 +48,13 @@ type Reconciler struct {
 	DefaultSource v1alpha1.MetricsSourceType
 	// Evictors by eviction action; NoEviction is used for none or a missing entry.
 	Evictors map[v1alpha1.EvictionAction]Evictor
+	// ConfigMaps reads the ConfigMaps that hold policies' event schedules
+	// (prediction.eventsConfigMap); nil: Fresh. Not the cache: a cache of ConfigMaps
+	// would hold every ConfigMap of the cluster to read a few.
+	ConfigMaps client.Reader
+	// ScheduleRefresh is how often a policy's events ConfigMap is read again (default
+	// DefaultScheduleRefresh).
+	ScheduleRefresh time.Duration
 	// Histories rebuild load history for prediction, by source type; may be empty.
 	Histories map[v1alpha1.MetricsSourceType]HistorySource
 	// ForecastStep is the bucket of prediction history (default 1m); ForecastRefit how
@@ -107,6 +114,8 @@ type policyMemory struct {
 	implausible map[string]string
 	// statusWritten is when this controller last wrote the policy's status.
 	statusWritten time.Time
+	// schedule is what was read of the policy's events ConfigMap (readSchedule).
+	schedule *schedule
 }
 
 // metricKeys are always asked for: streams and bandwidth choose victims and tell when
@@ -158,6 +167,7 @@ type pod struct {
 type pass struct {
 	now        time.Time
 	policy     *v1alpha1.ScalingPolicy
+	spec       *v1alpha1.ScalingPolicySpec   // what the decision reads: the policy's spec, with the events of its ConfigMap (readSchedule)
 	status     *v1alpha1.ScalingPolicyStatus // the status to write, changed as the pass goes
 	cs         *kruisev1alpha1.CloneSet
 	pods       []*pod // live pods of the CloneSet, by name
@@ -177,7 +187,7 @@ func (p *pass) fail(stage string, err error) error {
 // snapshot is the pass's view for the decision core.
 func (p *pass) snapshot() autoscaler.Snapshot {
 	return autoscaler.Snapshot{
-		Now: p.now, Spec: &p.policy.Spec, Pods: samples(p.pods, p.values, p.measured), Pending: p.pending,
+		Now: p.now, Spec: p.spec, Pods: samples(p.pods, p.values, p.measured), Pending: p.pending,
 		Replicas: ptrValue(p.cs.Spec.Replicas), PodsToDelete: p.cs.Spec.ScaleStrategy.PodsToDelete, SourceErr: p.metricsErr,
 	}
 }
@@ -268,7 +278,7 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 	if err := r.holdFinalizer(ctx, &policy); err != nil {
 		return nil, ctrl.Result{}, countFailure(key, "finalizer", err)
 	}
-	p := &pass{now: r.Clock.Now(), policy: &policy, status: policy.Status.DeepCopy(), mem: r.memory(key)}
+	p := &pass{now: r.Clock.Now(), policy: &policy, spec: &policy.Spec, status: policy.Status.DeepCopy(), mem: r.memory(key)}
 	p.status.ObservedGeneration = policy.Generation
 	if c := meta.FindStatusCondition(p.status.Conditions, v1alpha1.ConditionScalingActive); c != nil && c.Reason == v1alpha1.ReasonAmbiguousTarget {
 		// It manages the CloneSet now (the older policy went): this pass says how it scales.
@@ -295,6 +305,7 @@ func (r *Reconciler) read(ctx context.Context, key types.NamespacedName) (*pass,
 	}
 	if p.mem.Due(p.now) {
 		r.readMetrics(ctx, p)
+		r.readSchedule(ctx, p)
 	}
 	return p, ctrl.Result{}, nil
 }

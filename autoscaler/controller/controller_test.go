@@ -123,6 +123,7 @@ func TestController(t *testing.T) {
 		{"a second policy on the same CloneSet is refused with a condition, changes nothing, and takes over when the first goes", secondPolicy},
 		{"a failing metrics source holds the fleet, then the fixed fallback raises it", failingSource},
 		{"prediction seeded from history, read in the background while the fleet is decided without it, scales out ahead of the load and reports its forecast", predictive},
+		{"a schedule of events read from a ConfigMap scales out ahead of an event; a missing or broken one says why in a condition and keeps what was read", eventsFromConfigMap},
 		{"every Grafana panel's query returns data from a real Prometheus scraping the controller", dashboards},
 		{"the API server rejects invalid policies with a clear message", invalidPolicies},
 		{"a pod another controller names in podsToDelete is held by the preDelete hook, drains, then goes", podsToDeleteByOthers},
@@ -287,7 +288,7 @@ func (e *env) startController(evictor controller.Evictor, wrap func(controller.S
 		Evictors:      map[v1alpha1.EvictionAction]controller.Evictor{v1alpha1.EvictNone: evictor},
 		Clock:         clock.RealClock{}, Recorder: mgr.GetEventRecorder("streamscaler-test"),
 		Publisher: &e.published, Workers: 4, // as the binary runs: races show under -race
-		Shard: e.shard,
+		Shard: e.shard, ScheduleRefresh: time.Second, // event schedules read every second, not minute
 	}
 	if e.workers > 0 {
 		r.Workers = e.workers
@@ -1037,6 +1038,9 @@ func invalidPolicies(e *env) {
 		}, "spec.metrics[0].target.averageValue", "must be greater than zero"},
 		{"cpu without utilization", func(s *v1alpha1.ScalingPolicySpec) { s.Metrics[0].Type = v1alpha1.MetricCPU }, "spec.metrics[0].target", "cpu takes target.averageUtilization"},
 		{"sync period of a millisecond", func(s *v1alpha1.ScalingPolicySpec) { s.SyncPeriod = &metav1.Duration{Duration: time.Millisecond} }, "spec.syncPeriod", "must be a duration between 1s and 10m"},
+		{"events ConfigMap key with a slash", func(s *v1alpha1.ScalingPolicySpec) {
+			s.Prediction = &v1alpha1.PredictionSpec{Enabled: true, EventsConfigMap: &v1alpha1.ConfigMapKey{Name: "fixtures", Key: "cup/final.csv"}}
+		}, "spec.prediction.eventsConfigMap.key", "should match '^[-._a-zA-Z0-9]+$'"},
 	}
 	for _, c := range cases {
 		q := resource.MustParse("10")

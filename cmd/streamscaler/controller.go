@@ -181,6 +181,9 @@ func runController(fl controllerFlags) error {
 		// Reads from the informer cache: steady state costs no API reads. A pass that
 		// would read its own write stale waits for the cache, then reads Fresh.
 		Client: mgr.GetClient(), Reader: mgr.GetClient(), Fresh: mgr.GetAPIReader(),
+		// Event schedules: a GET a minute per policy that names one, rather than a
+		// cache of every ConfigMap in the cluster.
+		ConfigMaps:    mgr.GetAPIReader(),
 		Target:        &kruise.CloneSets{Reader: mgr.GetClient(), Writer: mgr.GetClient()},
 		Sources:       sources,
 		Histories:     histories,

@@ -100,6 +100,10 @@ func loadReplay(fl simulateFlags, changed func(string) bool) (*replay, error) {
 			pf.Policy.Spec.Prediction = &v1alpha1.PredictionSpec{}
 		}
 		pf.Policy.Spec.Prediction.Events = evs
+		pf.Policy.Spec.Prediction.EventsConfigMap = nil // the file stands for it
+	} else if pr := pf.Policy.Spec.Prediction; pr != nil && pr.EventsConfigMap != nil {
+		return nil, fmt.Errorf("policy file %s: prediction.eventsConfigMap names ConfigMap %s, which a replay cannot read: pass the content of its key %s with --events",
+			fl.policy, pr.EventsConfigMap.Name, pr.EventsConfigMap.EventsKey())
 	}
 	var prof simulate.Profile
 	if raw, ok := pf.Others["SimulationProfile"]; ok {

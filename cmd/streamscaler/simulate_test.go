@@ -113,11 +113,13 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 	typo := write("typo.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplica: 3\n")
 	minAboveMax := write("minmax.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  minReplicas: 5\n  maxReplicas: 2\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n")
 	badProfile := write("prof.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n---\nkind: SimulationProfile\nspec:\n  podCapacityStreams: -4\n")
+	fromConfigMap := write("cm.yaml", "apiVersion: streamscaler.io/v1alpha1\nkind: ScalingPolicy\nspec:\n  targetRef: {name: x}\n  maxReplicas: 3\n  metrics: [{type: pullStreams, target: {averageValue: '10'}}]\n  prediction: {enabled: true, eventsConfigMap: {name: fixtures}}\n")
 	cases := []struct {
 		name string
 		args []string
 		msg  string
 	}{
+		{"events in a ConfigMap a replay cannot read", []string{"--trace", tr, "--column", "en_requests", "--policy", fromConfigMap}, "eventsConfigMap names ConfigMap fixtures, which a replay cannot read: pass the content of its key events.csv with --events"},
 		{"unknown format", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--format", "xml"}, `--format "xml"`},
 		{"missing trace", []string{"--trace", filepath.Join(dir, "nope.csv"), "--column", "x", "--policy", pol}, "nope.csv"},
 		{"unknown column", []string{"--trace", tr, "--column", "viewers", "--policy", pol}, "viewers"},

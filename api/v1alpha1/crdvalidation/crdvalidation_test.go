@@ -57,7 +57,7 @@ func TestEveryBadPolicyIsRejectedOnce(t *testing.T) {
 		want string // "" means valid; else the one problem, as Describe says it
 	}{
 		{"the sample policy is valid", good, ""},
-		{"a full prediction block is valid", good + "  prediction: {enabled: true, horizon: 15m, history: 168h, season: 24h, marginPercent: 15, eventLead: 30m, events: [{name: final, start: '1998-07-12T19:00:00Z', duration: 2h30m, liftPercent: 400}]}\n", ""},
+		{"a full prediction block is valid", good + "  prediction: {enabled: true, horizon: 15m, history: 168h, season: 24h, marginPercent: 15, eventLead: 30m, events: [{name: final, start: '1998-07-12T19:00:00Z', duration: 2h30m, liftPercent: 400}], eventsConfigMap: {name: fixtures, key: cup-1998.csv}}\n", ""},
 		{"a full metrics source and fallback are valid", good + "  metricsSource:\n    type: prometheus\n    maxSampleAge: 90s\n    prometheus: {address: https://thanos.monitoring:9090, podLabel: pod_name, queries: {pullStreams: 'sum by (pod) (srs_clients{namespace=\"$namespace\"})'}, bearerTokenSecretRef: {name: prom, key: token}}\n  fallback: {failureThreshold: 5, action: fixed, replicas: 8}\n", ""},
 		{"durations in every Go spelling are valid", good + "  syncPeriod: 1m30s\n  tombstone: {drainTimeout: .5h}\n  metricsSource: {maxSampleAge: 90000ms}\n  prediction: {horizon: 1.5h, history: 672h, season: '0'}\n", ""},
 		{"min above max", mutate(t, "minReplicas: 2", "minReplicas: 80"),
