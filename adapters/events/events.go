@@ -11,9 +11,6 @@ import (
 	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
-// MaxEvents is the most events a policy holds (the CRD's limit).
-const MaxEvents = v1alpha1.MaxEvents
-
 // Load reads the schedule at path.
 func Load(path string) ([]v1alpha1.ScheduledEvent, error) {
 	f, err := os.Open(path)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamscaler/streamscaler/api/v1alpha1"
 )
 
 func TestParse(t *testing.T) {
@@ -36,10 +38,10 @@ func TestParse(t *testing.T) {
 	}
 	var many strings.Builder
 	many.WriteString("start,duration,name\n")
-	for range MaxEvents + 1 {
+	for range v1alpha1.MaxEvents + 1 {
 		many.WriteString("1998-07-12T19:00:00Z,2h,x\n")
 	}
 	if _, err := Parse(strings.NewReader(many.String()), "t.csv"); err == nil || !strings.Contains(err.Error(), "more than 1000") {
-		t.Errorf("%d events: error %v, want the limit", MaxEvents+1, err)
+		t.Errorf("%d events: error %v, want the limit", v1alpha1.MaxEvents+1, err)
 	}
 }

@@ -5,16 +5,54 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // MaxEvents is the most events prediction.events holds, and the most a schedule read by
 // ParseEvents may hold.
 const MaxEvents = 1000
+
+// KeyNotFoundError says a ConfigMap has no key a policy reads its events from.
+// +kubebuilder:object:generate=false
+type KeyNotFoundError struct {
+	Key string
+	// Keys are the keys it has (data and binaryData), sorted.
+	Keys []string
+}
+
+func (e *KeyNotFoundError) Error() string {
+	return fmt.Sprintf("no key %s (its keys: %s)", e.Key, strings.Join(e.Keys, ", "))
+}
+
+// EventsIn reads the schedule under key of a ConfigMap (its data, else its binaryData)
+// with ParseEvents, source naming it in errors; without the key it returns a
+// *KeyNotFoundError. The controller and `streamscaler validate` both read a policy's
+// events ConfigMap with it.
+func EventsIn(cm *corev1.ConfigMap, key, source string) ([]ScheduledEvent, error) {
+	data, ok := cm.Data[key]
+	if b, bin := cm.BinaryData[key]; !ok && bin {
+		data, ok = string(b), true
+	}
+	if !ok {
+		keys := make([]string, 0, len(cm.Data)+len(cm.BinaryData))
+		for k := range cm.Data {
+			keys = append(keys, k)
+		}
+		for k := range cm.BinaryData {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		// The API server refuses a key in both; a file given to validate may not.
+		return nil, &KeyNotFoundError{Key: key, Keys: slices.Compact(keys)}
+	}
+	return ParseEvents(strings.NewReader(data), source)
+}
 
 // ParseEvents reads a schedule of events as CSV: the form of prediction.eventsConfigMap's
 // key and of `streamscaler simulate --events`. A header row names the columns start

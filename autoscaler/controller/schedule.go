@@ -2,9 +2,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,23 +94,12 @@ func (r *Reconciler) loadSchedule(ctx context.Context, policy *v1alpha1.ScalingP
 	case err != nil:
 		reason, message = "ReadFailed", fmt.Sprintf("reading ConfigMap %s: %v", s.from.Name, err)
 	default:
-		data, ok := cm.Data[s.from.Key]
-		if b, bin := cm.BinaryData[s.from.Key]; !ok && bin {
-			data, ok = string(b), true
-		}
-		if !ok {
-			keys := make([]string, 0, len(cm.Data)+len(cm.BinaryData))
-			for k := range cm.Data {
-				keys = append(keys, k)
-			}
-			for k := range cm.BinaryData {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			reason, message = "KeyNotFound", fmt.Sprintf("ConfigMap %s has no key %s (its keys: %s)", s.from.Name, s.from.Key, strings.Join(keys, ", "))
+		evs, err = v1alpha1.EventsIn(&cm, s.from.Key, where)
+		if _, missing := errors.AsType[*v1alpha1.KeyNotFoundError](err); missing {
+			reason, message = "KeyNotFound", fmt.Sprintf("ConfigMap %s has %v", s.from.Name, err)
 			break
 		}
-		if evs, err = v1alpha1.ParseEvents(strings.NewReader(data), where); err != nil {
+		if err != nil {
 			reason, message = "InvalidEvents", err.Error()
 			break
 		}

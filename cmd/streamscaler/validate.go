@@ -44,14 +44,12 @@ schedule is invalid.`,
 	return cmd
 }
 
-// objectKey is a namespaced name, as written in a file (namespace may be empty).
-type objectKey struct{ namespace, name string }
-
 // scheduleRef is a valid policy's prediction.eventsConfigMap.
 type scheduleRef struct {
 	policy string // where the policy is, for the output
-	cm     objectKey
-	key    string
+	// namespace (empty when the file leaves it to kubectl -n) and name of the ConfigMap
+	namespace, name string
+	key             string
 }
 
 func runValidate(ctx context.Context, out io.Writer, files, schedules []string, showDefaults bool) error {
@@ -63,8 +61,12 @@ func runValidate(ctx context.Context, out io.Writer, files, schedules []string, 
 		return err
 	}
 	invalid, checked := 0, 0
-	configMaps := map[objectKey]corev1.ConfigMap{}
-	configMapAt := map[objectKey]string{}
+	// configMaps are the files' ConfigMaps, in the order read, with where each is.
+	type configMapAt struct {
+		cm    corev1.ConfigMap
+		where string
+	}
+	var configMaps []configMapAt
 	var refs []scheduleRef
 	for _, name := range files {
 		data, err := readInput(name)
@@ -95,8 +97,7 @@ func runValidate(ctx context.Context, out io.Writer, files, schedules []string, 
 					invalid++
 					continue
 				}
-				k := objectKey{cm.Namespace, cm.Name}
-				configMaps[k], configMapAt[k] = cm, where
+				configMaps = append(configMaps, configMapAt{cm, where})
 				continue
 			}
 			if head.Kind != "ScalingPolicy" {
@@ -122,7 +123,7 @@ func runValidate(ctx context.Context, out io.Writer, files, schedules []string, 
 			}
 			fmt.Fprintf(out, "%s: valid\n", where)
 			if pr := policy.Spec.Prediction; pr != nil && pr.EventsConfigMap != nil {
-				refs = append(refs, scheduleRef{policy: where, cm: objectKey{policy.Namespace, pr.EventsConfigMap.Name}, key: pr.EventsConfigMap.EventsKey()})
+				refs = append(refs, scheduleRef{policy: where, namespace: policy.Namespace, name: pr.EventsConfigMap.Name, key: pr.EventsConfigMap.EventsKey()})
 			}
 			if showDefaults {
 				y, err := yaml.Marshal(obj)
@@ -134,33 +135,35 @@ func runValidate(ctx context.Context, out io.Writer, files, schedules []string, 
 		}
 	}
 	for _, ref := range refs {
-		cm, ok := configMaps[ref.cm]
-		if !ok {
-			// A file often leaves the namespace to kubectl -n: then the name decides.
-			for k, c := range configMaps {
-				if k.name == ref.cm.name && (k.namespace == "" || ref.cm.namespace == "") {
-					cm, ok, ref.cm = c, true, k
-					break
-				}
+		// By namespace and name; a file that leaves the namespace to kubectl -n matches
+		// by name. The exact match wins, else the first in the files.
+		var found *configMapAt
+		for i, c := range configMaps {
+			if c.cm.Name != ref.name {
+				continue
+			}
+			if c.cm.Namespace == ref.namespace {
+				found = &configMaps[i]
+				break
+			}
+			if found == nil && (c.cm.Namespace == "" || ref.namespace == "") {
+				found = &configMaps[i]
 			}
 		}
-		if !ok {
+		if found == nil {
 			// Most likely applied from elsewhere: said, not an error.
-			fmt.Fprintf(out, "%s: names ConfigMap %s, which is not in these files: its schedule is not checked\n", ref.policy, ref.cm.name)
+			fmt.Fprintf(out, "%s: names ConfigMap %s, which is not in these files: its schedule is not checked\n", ref.policy, ref.name)
 			continue
 		}
 		checked++
-		where := configMapAt[ref.cm]
-		data, ok := cm.Data[ref.key]
-		if b, bin := cm.BinaryData[ref.key]; !ok && bin {
-			data, ok = string(b), true
-		}
-		if !ok {
+		cm, where := found.cm, found.where
+		evs, err := v1alpha1.EventsIn(&cm, ref.key, "key "+ref.key)
+		if _, missing := errors.AsType[*v1alpha1.KeyNotFoundError](err); missing {
 			fmt.Fprintf(out, "%s: invalid\n  - data.%s: not there; %s reads its events from it\n", where, ref.key, ref.policy)
 			invalid++
 			continue
 		}
-		if !checkSchedule(out, where, strings.NewReader(data), fmt.Sprintf("key %s", ref.key)) {
+		if !reportSchedule(out, where, evs, err) {
 			invalid++
 		}
 	}
@@ -170,8 +173,9 @@ func runValidate(ctx context.Context, out io.Writer, files, schedules []string, 
 		if err != nil {
 			return fmt.Errorf("--events: %w", err)
 		}
-		ok := checkSchedule(out, name, f, name)
+		evs, err := v1alpha1.ParseEvents(f, name)
 		f.Close()
+		ok := reportSchedule(out, name, evs, err)
 		if !ok {
 			invalid++
 		}
@@ -197,10 +201,9 @@ func readInput(name string) ([]byte, error) {
 	return policyfile.Read(f, name)
 }
 
-// checkSchedule checks a schedule of events as the controller reads it and says so
-// under where; source names it in the parser's errors. It reports whether it is valid.
-func checkSchedule(out io.Writer, where string, r io.Reader, source string) bool {
-	evs, err := v1alpha1.ParseEvents(r, source)
+// reportSchedule says under where whether a schedule read (evs, err) is valid, and
+// reports whether it is.
+func reportSchedule(out io.Writer, where string, evs []v1alpha1.ScheduledEvent, err error) bool {
 	if err != nil {
 		fmt.Fprintf(out, "%s: invalid\n  - %v\n", where, err)
 		return false
