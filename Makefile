@@ -98,14 +98,17 @@ COLUMN ?= count
 POLICY ?= testdata/policies/srs-edge.yaml
 FROM   ?= 1998-06-10T00:00:00Z
 TO     ?= 1998-07-13T00:00:00Z
+# How the simulated fleet's dispatcher places new streams in make sweep: spread or packed
+# (empty: the policy file's profile decides, spread unless it says otherwise).
+DISPATCH ?=
 
 .PHONY: simulate
 simulate: build ## Replay the World Cup 98 tournament weeks; table on stdout, plot in simulate.png.
 	$(BIN)/streamscaler simulate --trace $(TRACE) --column $(COLUMN) --policy $(POLICY) --from $(FROM) --to $(TO) --plot simulate.png
 
 .PHONY: sweep
-sweep: build ## Replay every trace window of testdata/sweep.yaml under every policy for seeds 1-3: one table, then issue 12's targets checked.
-	$(BIN)/streamscaler sweep --manifest testdata/sweep.yaml --policy $(POLICY) --seeds 1,2,3
+sweep: build ## Replay every trace window of testdata/sweep.yaml under every policy for seeds 1-3: one table, then issue 12's targets checked. DISPATCH=packed packs new streams.
+	$(BIN)/streamscaler sweep --manifest testdata/sweep.yaml --policy $(POLICY) --seeds 1,2,3 $(if $(DISPATCH),--dispatch $(DISPATCH))
 
 ##@ Image
 

@@ -78,14 +78,15 @@ func (f *fleet) addPod(now time.Time, warm bool) *pod {
 	return p
 }
 
-// place puts a stream on the least-loaded pod that may take it; false when none can.
+// place puts a stream on the pod the profile's dispatch prefers among those that may take
+// it; false when none can.
 func (f *fleet) place(id int, exclude *pod) bool {
 	var best *pod
 	for _, p := range f.pods {
 		if p == exclude || p.streams >= f.p.PodCapacityStreams || !f.eligible(p) {
 			continue
 		}
-		if best == nil || p.streams < best.streams {
+		if best == nil || f.p.Dispatch.Prefers(p.streams, best.streams) {
 			best = p
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -17,6 +18,9 @@ type Profile struct {
 	PeakStreams float64 `json:"peakStreams,omitempty"`
 	// PodCapacityStreams is the most streams one pod can hold; the dispatcher never goes above it.
 	PodCapacityStreams int `json:"podCapacityStreams,omitempty"`
+	// Dispatch is how the fleet's dispatcher picks the pod for a new stream: spread (the
+	// default) or packed.
+	Dispatch Dispatch `json:"dispatch,omitempty"`
 	// StartupSeconds is how long a new pod takes to become Ready.
 	StartupSeconds int `json:"startupSeconds,omitempty"`
 	// StepSeconds is the simulation's time step.
@@ -50,10 +54,36 @@ type Profile struct {
 	ForecastStepMinutes  int `json:"forecastStepMinutes,omitempty"`
 }
 
+// Dispatch is how a fleet's dispatcher (a load balancer, or the signalling service that
+// tells a player which server to use) picks the pod for a new stream among the pods that
+// may take one and are below capacity.
+type Dispatch string
+
+const (
+	// DispatchSpread picks the least-loaded pod, as a least-connections load balancer does:
+	// every pod carries about the same, so the pods a scale-in drains are as full as the rest.
+	DispatchSpread Dispatch = "spread"
+	// DispatchPacked picks the fullest pod, filling each up to its capacity before the next
+	// (what Agones calls Packed allocation for game servers). Load gathers on few pods, the
+	// least-loaded ones get no new streams while the others have room and empty as their
+	// sessions end, and those are the ones a scale-in drains.
+	DispatchPacked Dispatch = "packed"
+)
+
+// Prefers reports whether a pod carrying a streams is a better home for a new stream than
+// one carrying b, both below capacity. On a tie neither is preferred, so a caller keeps the
+// first it saw.
+func (d Dispatch) Prefers(a, b int) bool {
+	if d == DispatchPacked {
+		return a > b
+	}
+	return a < b
+}
+
 // Defaults returns the profile used where a field is not set.
 func Defaults() Profile {
 	return Profile{
-		PeakStreams: 2000, PodCapacityStreams: 100, StartupSeconds: 60, StepSeconds: 5, Seed: 1,
+		PeakStreams: 2000, PodCapacityStreams: 100, Dispatch: DispatchSpread, StartupSeconds: 60, StepSeconds: 5, Seed: 1,
 		SessionMeanSeconds: 1200, SessionSigma: 1.0, BitrateBps: 2.5e6, PacketBytes: 1200,
 		PublishFraction: f64(0), CPUIdlePercent: f64(5), CPUPercentPerStream: 0.9,
 		MemoryIdlePercent: f64(20), MemoryPercentPerStream: 0.5,
@@ -78,6 +108,9 @@ func (p Profile) WithDefaults() Profile {
 	}
 	setF(&p.PeakStreams, d.PeakStreams)
 	setI(&p.PodCapacityStreams, d.PodCapacityStreams)
+	if p.Dispatch == "" {
+		p.Dispatch = d.Dispatch
+	}
 	setI(&p.StartupSeconds, d.StartupSeconds)
 	setI(&p.StepSeconds, d.StepSeconds)
 	if p.Seed == 0 {
@@ -119,6 +152,9 @@ func (p Profile) Validate() error {
 	}
 	if p.PodCapacityStreams < 1 || p.PodCapacityStreams > 1e6 {
 		bad("podCapacityStreams", p.PodCapacityStreams, "must be between 1 and 1000000")
+	}
+	if p.Dispatch != DispatchSpread && p.Dispatch != DispatchPacked {
+		bad("dispatch", strconv.Quote(string(p.Dispatch)), fmt.Sprintf("must be %s or %s", DispatchSpread, DispatchPacked))
 	}
 	if p.StartupSeconds < 0 || p.StartupSeconds > 3600 {
 		bad("startupSeconds", p.StartupSeconds, "must be between 0 and 3600")

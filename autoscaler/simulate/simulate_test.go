@@ -208,6 +208,7 @@ func TestProfileValidation(t *testing.T) {
 		{"publish fraction", Profile{PublishFraction: ptr(1.5)}, "publishFraction"},
 		{"hpa sync not a multiple of the step", Profile{StepSeconds: 7}, "hpaSyncSeconds"},
 		{"negative idle cpu", Profile{CPUIdlePercent: ptr(-3.0)}, "cpuIdlePercent"},
+		{"unknown dispatch", Profile{Dispatch: "random"}, `dispatch: "random": must be spread or packed`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -67,6 +67,7 @@ it prints the live run beside the simulator's reactive run on the same trace.`,
 	f.StringVar(&fl.to, "to", demoTo, "replay until this time (RFC3339, exclusive)")
 	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
+	f.StringVar(&fl.dispatch, "dispatch", "", "how the players' dispatcher places a new player: spread (least-loaded pod) or packed (fullest pod below capacity); overrides the profile, default spread")
 	f.Float64Var(&fl.speed, "speed", 60, fmt.Sprintf("trace seconds replayed per real second (1 to %d)", demo.MaxSpeed))
 	f.StringSliceVar(&fl.chaos, "chaos", nil, fmt.Sprintf("faults to inject, spread over the run: %v", demo.Faults))
 	f.BoolVar(&fl.removalGuard, "removal-guard", true, "serve the removal guard webhook from the controller, so that a pod deleted by hand drains first (--removal-guard=false shows a pod-kill without it)")

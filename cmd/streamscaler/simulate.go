@@ -18,10 +18,10 @@ import (
 )
 
 type simulateFlags struct {
-	trace, column, timeColumn, policy, format, plotPath, from, to, events string
-	peakStreams                                                           float64
-	seed                                                                  uint64
-	drainTimeouts                                                         []time.Duration
+	trace, column, timeColumn, policy, format, plotPath, from, to, events, dispatch string
+	peakStreams                                                                     float64
+	seed                                                                            uint64
+	drainTimeouts                                                                   []time.Duration
 }
 
 func newSimulateCommand() *cobra.Command {
@@ -49,6 +49,7 @@ same stream arrivals, and reports pod-hours, overload, rejected, evicted and los
 	f.StringVar(&fl.events, "events", "", "CSV schedule of known events (start, duration, name[, liftPercent]) to use as the policy's prediction.events (replacing any it has)")
 	f.Float64Var(&fl.peakStreams, "peak-streams", 0, "rescale the trace so its maximum is this many concurrent streams (overrides the profile)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed for arrivals and session lengths (overrides the profile)")
+	f.StringVar(&fl.dispatch, "dispatch", "", "how the fleet's dispatcher places a new stream: spread (least-loaded pod) or packed (fullest pod below capacity); overrides the profile, default spread")
 	f.DurationSliceVar(&fl.drainTimeouts, "drain-timeouts", nil, "replay once per drain timeout (such as 15m,30m,1h), only tombstone.drainTimeout changed, and report reactive's and predictive's pod-hours against hpa's and evicted sessions; --plot draws the trade")
 	_ = cmd.MarkFlagRequired("trace")
 	_ = cmd.MarkFlagRequired("policy")
@@ -74,6 +75,15 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 		return err
 	}
 	return writeReport(out, fl, rp, rep, nil, nil)
+}
+
+// parseDispatch reads --dispatch.
+func parseDispatch(s string) (simulate.Dispatch, error) {
+	switch d := simulate.Dispatch(s); d {
+	case simulate.DispatchSpread, simulate.DispatchPacked:
+		return d, nil
+	}
+	return "", fmt.Errorf("--dispatch %q: want %s or %s", s, simulate.DispatchSpread, simulate.DispatchPacked)
 }
 
 // replay is a trace and a policy file ready to replay.
@@ -116,6 +126,13 @@ func loadReplay(fl simulateFlags, changed func(string) bool) (*replay, error) {
 			return nil, fmt.Errorf("--peak-streams %v: must be greater than zero", fl.peakStreams)
 		}
 		prof.PeakStreams = fl.peakStreams
+	}
+	if changed("dispatch") {
+		d, err := parseDispatch(fl.dispatch)
+		if err != nil {
+			return nil, err
+		}
+		prof.Dispatch = d
 	}
 	if changed("seed") {
 		if fl.seed == 0 {
@@ -195,7 +212,7 @@ func writeReport(out io.Writer, fl simulateFlags, rp *replay, rep *simulate.Repo
 	}
 	fmt.Fprintf(out, "trace %s (%s), %s to %s, %d steps of %ds, %d streams offered, peak %d concurrent\n",
 		fl.trace, rp.column, rep.Start.Format(time.RFC3339), rep.End.Format(time.RFC3339), rep.Steps, rep.Profile.StepSeconds, rep.Streams, rep.PeakOffered)
-	fmt.Fprintf(out, "the policy aims at %.1f streams per pod; hpa at %d%% CPU\n\n", rep.TargetStreamsPerPod, rep.Profile.HPATargetCPUPercent)
+	fmt.Fprintf(out, "the policy aims at %.1f streams per pod; hpa at %d%% CPU; dispatch %s\n\n", rep.TargetStreamsPerPod, rep.Profile.HPATargetCPUPercent, rep.Profile.Dispatch)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "policy\tpod-hours\tvs oracle\tvs at-target\toverload-s\trejected\tevicted\tlost\tscale events\tpeak pods\tutilization\t")
 	for _, r := range rep.Results {

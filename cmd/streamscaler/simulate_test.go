@@ -97,10 +97,18 @@ func TestSimulateTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"policy", "pod-hours", "vs oracle", "lost", "reactive", "predictive", "hpa", "static-peak", "oracle"} {
+	for _, want := range []string{"policy", "pod-hours", "vs oracle", "lost", "reactive", "predictive", "hpa", "static-peak", "oracle", "dispatch spread"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table has no %q:\n%s", want, out)
 		}
+	}
+	packed, err := run(t, "--trace", "../../testdata/traces/wiki_en_hourly_2016-01.csv", "--column", "en_requests",
+		"--policy", "../../testdata/policies/srs-edge.yaml", "--to", "2016-01-04T00:00:00Z", "--dispatch", "packed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(packed, "dispatch packed") || packed == out {
+		t.Errorf("with --dispatch packed the table should say so and differ from spread's:\n%s", packed)
 	}
 }
 
@@ -126,6 +134,7 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		{"bad --from", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--from", "yesterday"}, "--from"},
 		{"empty window", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--from", "2030-01-01T00:00:00Z"}, "fewer than 2 points"},
 		{"negative peak", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--peak-streams", "-5"}, "--peak-streams"},
+		{"unknown dispatch", []string{"--trace", tr, "--column", "en_requests", "--policy", pol, "--dispatch", "random"}, `--dispatch "random": want spread or packed`},
 		{"invalid policy", []string{"--trace", tr, "--column", "en_requests", "--policy", badPolicy}, "maxReplicas"},
 		{"a policy the CRD refuses", []string{"--trace", tr, "--column", "en_requests", "--policy", minAboveMax}, "spec.minReplicas: must not exceed maxReplicas (2)"},
 		{"misspelt policy field", []string{"--trace", tr, "--column", "en_requests", "--policy", typo}, "maxReplica"},

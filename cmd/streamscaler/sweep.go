@@ -40,7 +40,7 @@ type sweepTrace struct {
 var sweepKinds = []string{"daily", "tournament", "spikes"}
 
 type sweepFlags struct {
-	manifest, policy, seeds, format string
+	manifest, policy, seeds, format, dispatch string
 }
 
 func newSweepCommand() *cobra.Command {
@@ -63,6 +63,7 @@ the targets of issue 12 and says, per target, what was measured.`,
 	f.StringVar(&fl.policy, "policy", "testdata/policies/srs-edge.yaml", "YAML with a ScalingPolicy and optionally a SimulationProfile")
 	f.StringVar(&fl.seeds, "seeds", "1,2,3", "comma-separated random seeds")
 	f.StringVar(&fl.format, "format", "table", "output format: table or json")
+	f.StringVar(&fl.dispatch, "dispatch", "", "how the fleet's dispatcher places a new stream: spread or packed (overrides the profile, default spread)")
 	return cmd
 }
 
@@ -145,16 +146,22 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 	if err != nil {
 		return err
 	}
+	if fl.dispatch != "" {
+		if _, err := parseDispatch(fl.dispatch); err != nil {
+			return err
+		}
+	}
 	m, err := loadManifest(fl.manifest)
 	if err != nil {
 		return err
 	}
 	var rows []sweepRow
+	var dispatch simulate.Dispatch
 	for _, t := range m.Traces {
 		var reps []*simulate.Report
 		for _, seed := range seeds {
-			sf := simulateFlags{trace: t.File, column: t.Column, from: t.From, to: t.To, policy: fl.policy, seed: seed, events: t.Events}
-			rp, err := loadReplay(sf, func(name string) bool { return name == "seed" })
+			sf := simulateFlags{trace: t.File, column: t.Column, from: t.From, to: t.To, policy: fl.policy, seed: seed, events: t.Events, dispatch: fl.dispatch}
+			rp, err := loadReplay(sf, func(name string) bool { return name == "seed" || (name == "dispatch" && fl.dispatch != "") })
 			if err != nil {
 				return fmt.Errorf("trace %s: %w", t.Name, err)
 			}
@@ -162,6 +169,7 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 			if err != nil {
 				return fmt.Errorf("trace %s, seed %d: %w", t.Name, seed, err)
 			}
+			dispatch = rp.profile.Dispatch
 			fmt.Fprintf(progress, "sweep: %s seed %d done\n", t.Name, seed)
 			reps = append(reps, rep)
 		}
@@ -170,12 +178,13 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 	checks := sweepTargets(rows)
 	if fl.format == "json" {
 		return writeJSON(out, struct {
-			Seeds   []uint64     `json:"seeds"`
-			Rows    []sweepRow   `json:"rows"`
-			Targets []sweepCheck `json:"targets"`
-		}{seeds, rows, checks})
+			Seeds    []uint64          `json:"seeds"`
+			Dispatch simulate.Dispatch `json:"dispatch"`
+			Rows     []sweepRow        `json:"rows"`
+			Targets  []sweepCheck      `json:"targets"`
+		}{seeds, dispatch, rows, checks})
 	}
-	fmt.Fprintf(out, "%d trace windows x seeds %s, policy %s; means over the seeds\n\n", len(m.Traces), fl.seeds, fl.policy)
+	fmt.Fprintf(out, "%d trace windows x seeds %s, policy %s, dispatch %s; means over the seeds\n\n", len(m.Traces), fl.seeds, fl.policy, dispatch)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "trace\tkind\tpolicy\tpod-hours\tvs oracle (sd)\tvs at-target\tvs hpa\toverload-s\trejected\tevicted\tlost\tscale events\t")
 	for _, r := range rows {

@@ -25,12 +25,16 @@ func TestSweepOneWindow(t *testing.T) {
 	}
 	start := strings.Index(out, "{") // progress lines come first on the same writer
 	var rep struct {
-		Seeds   []uint64
-		Rows    []sweepRow
-		Targets []sweepCheck
+		Seeds    []uint64
+		Dispatch string
+		Rows     []sweepRow
+		Targets  []sweepCheck
 	}
 	if err := json.Unmarshal([]byte(out[start:]), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if rep.Dispatch != "spread" {
+		t.Errorf("dispatch %q, want the profile's default spread", rep.Dispatch)
 	}
 	var policies []string
 	for _, r := range rep.Rows {
@@ -50,6 +54,16 @@ func TestSweepOneWindow(t *testing.T) {
 	}
 	if len(rep.Seeds) != 2 || len(rep.Targets) != 2*4+3 {
 		t.Errorf("seeds %v, %d targets checked: want 2 seeds and 11 targets for one tournament window", rep.Seeds, len(rep.Targets))
+	}
+	out, err = execute(t, newSweepCommand(), "--manifest", manifest, "--policy", "../../testdata/policies/srs-edge.yaml", "--seeds", "1", "--dispatch", "packed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "dispatch packed; means over the seeds") {
+		t.Errorf("the table does not say it was dispatched packed:\n%s", out)
+	}
+	if _, err := execute(t, newSweepCommand(), "--manifest", manifest, "--dispatch", "random"); err == nil || !strings.Contains(err.Error(), `--dispatch "random"`) {
+		t.Errorf("an unknown dispatch: error %v, want one naming it", err)
 	}
 }
 

@@ -253,7 +253,7 @@ func prepare(cfg Config) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	disp, err := players.New(cfg.Demand.Start, cfg.Demand.Step, sessions, cfg.Profile.PodCapacityStreams, 4)
+	disp, err := players.New(cfg.Demand.Start, cfg.Demand.Step, sessions, cfg.Profile.PodCapacityStreams, 4, cfg.Profile.Dispatch)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,7 @@ type Dispatcher struct {
 	sessions []simulate.Session
 	capacity int
 	streams  int
+	dispatch simulate.Dispatch
 
 	next   int                // first session not started yet
 	up     map[string]*player // by id
@@ -87,13 +88,17 @@ type Dispatcher struct {
 }
 
 // New replays sessions drawn for a demand that starts at start with steps of step, at
-// most capacity players per pod; players watch streams s0 .. s<streams-1> in turn.
-func New(start time.Time, step time.Duration, sessions []simulate.Session, capacity, streams int) (*Dispatcher, error) {
+// most capacity players per pod, each placed on the pod dispatch prefers (as the
+// simulator's dispatcher places them); players watch streams s0 .. s<streams-1> in turn.
+func New(start time.Time, step time.Duration, sessions []simulate.Session, capacity, streams int, dispatch simulate.Dispatch) (*Dispatcher, error) {
 	if step <= 0 || capacity <= 0 || streams <= 0 {
 		return nil, fmt.Errorf("configuring the players: step %s, capacity %d and streams %d must be positive", step, capacity, streams)
 	}
+	if dispatch != simulate.DispatchSpread && dispatch != simulate.DispatchPacked {
+		return nil, fmt.Errorf("configuring the players: dispatch %q: want %s or %s", dispatch, simulate.DispatchSpread, simulate.DispatchPacked)
+	}
 	return &Dispatcher{
-		start: start, step: step, sessions: sessions, capacity: capacity, streams: streams,
+		start: start, step: step, sessions: sessions, capacity: capacity, streams: streams, dispatch: dispatch,
 		up: map[string]*player{}, onPod: map[string]int{}, refused: map[string]float64{},
 	}, nil
 }
@@ -105,7 +110,7 @@ func (d *Dispatcher) at(step int) time.Time { return d.start.Add(time.Duration(s
 //  2. kicked players are evicted, and reconnect to another pod (a kick comes before its
 //     pod's deletion, so a player kicked off a pod that is gone now was evicted, not lost);
 //  3. players on pods no longer in pods are lost, and reconnect;
-//  4. sessions that began by now join the least-loaded eligible pod.
+//  4. sessions that began by now join the eligible pod the dispatch prefers.
 //
 // A reconnecting or new player that finds no eligible pod below capacity is rejected.
 // Errors from the servers are returned joined; a player a server refused is rejected.
@@ -182,8 +187,9 @@ func (d *Dispatcher) reconnect(now time.Time, pl *player, pods []Pod, exclude st
 	}
 }
 
-// place puts a player on the least-loaded eligible pod below capacity (the first of
-// equals in the order given), other than exclude.
+// place puts a player on the eligible pod below capacity that the dispatch prefers (the
+// least-loaded when spread, the fullest when packed; the first of equals in the order
+// given), other than exclude.
 func (d *Dispatcher) place(now time.Time, pl *player, pods []Pod, exclude string, errs *[]error) bool {
 	var best *Pod
 	for i := range pods {
@@ -191,7 +197,7 @@ func (d *Dispatcher) place(now time.Time, pl *player, pods []Pod, exclude string
 		if p.Name == exclude || !p.eligible() || d.onPod[p.Name] >= d.capacity {
 			continue
 		}
-		if best == nil || d.onPod[p.Name] < d.onPod[best.Name] {
+		if best == nil || d.dispatch.Prefers(d.onPod[p.Name], d.onPod[best.Name]) {
 			best = p
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func sessions(ends ...int) []simulate.Session {
 
 func newDispatcher(t *testing.T, s []simulate.Session, capacity int) *Dispatcher {
 	t.Helper()
-	d, err := New(t0, step, s, capacity, 1)
+	d, err := New(t0, step, s, capacity, 1, simulate.DispatchSpread)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +70,24 @@ func tick(t *testing.T, d *Dispatcher, k int, pods []Pod, kicked ...Kick) Counts
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestPackedPlayersFillAPodBeforeTheNext: with a packed dispatch a player joins the fullest
+// eligible pod below capacity, as the simulator's packed dispatcher places streams.
+func TestPackedPlayersFillAPodBeforeTheNext(t *testing.T) {
+	a, b, tombstoned := newFake(), newFake(), newFake()
+	d, err := New(t0, step, sessions(10, 10, 10, 10, 10), 3, 1, simulate.DispatchPacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := []Pod{pod("a", a), {Name: "tomb", Ready: true, Allocated: false, Server: tombstoned}, pod("b", b)}
+	c := tick(t, d, 0, pods)
+	if c.Started != 5 || len(a.clients) != 3 || len(b.clients) != 2 || len(tombstoned.clients) != 0 {
+		t.Fatalf("counts %+v; a %d (capacity 3), b %d, tombstoned %d; want a full before b takes any", c, len(a.clients), len(b.clients), len(tombstoned.clients))
+	}
+	if _, err := New(t0, step, nil, 3, 1, "random"); err == nil || !strings.Contains(err.Error(), `dispatch "random"`) {
+		t.Errorf("an unknown dispatch: error %v, want one naming it", err)
+	}
 }
 
 func TestPlayersGoToTheLeastLoadedEligiblePod(t *testing.T) {
@@ -206,7 +225,7 @@ func TestReplaysSimulatesSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(dem.Start, dem.Step, ss, 1000, 3)
+	d, err := New(dem.Start, dem.Step, ss, 1000, 3, simulate.DispatchSpread)
 	if err != nil {
 		t.Fatal(err)
 	}
