@@ -45,11 +45,14 @@ type fleet struct {
 	// rejectedAt is the rejected count at the start of each step (refusals).
 	rejectedAt               []int64
 	podSeconds, overloadSecs float64
-	streamSeconds            float64
-	scaleEvents              int
-	tombstoned, revived      int
-	peakPods                 int
-	series                   Series
+	// drainingSecs and startingSecs are the parts of podSeconds paid for pods in
+	// tombstone or deletable, and for pods not Ready yet.
+	drainingSecs, startingSecs float64
+	streamSeconds              float64
+	scaleEvents                int
+	tombstoned, revived        int
+	peakPods                   int
+	series                     Series
 	// onMove and onScale, when set, see each move and workload write the fleet carries out.
 	onMove  func(autoscaler.Move)
 	onScale func(autoscaler.Scale)
@@ -216,11 +219,19 @@ func (f *fleet) compact(p *pod) {
 // account adds step k to the totals and, every recordEvery steps, to the series.
 func (f *fleet) account(k, recordEvery int) {
 	dt := f.step.Seconds()
-	capacity, streams := f.capacity, 0
+	capacity, streams, draining, starting := f.capacity, 0, 0, 0
 	for _, p := range f.pods {
 		streams += p.streams
+		switch st := p.m.State(); {
+		case st == statemachine.Tombstone || st == statemachine.Deletable:
+			draining++
+		case !p.ready:
+			starting++
+		}
 	}
 	f.podSeconds += float64(len(f.pods)) * dt
+	f.drainingSecs += float64(draining) * dt
+	f.startingSecs += float64(starting) * dt
 	f.streamSeconds += float64(streams) * dt
 	if f.w.offered[k] > capacity || f.rejected > f.rejectedBefore {
 		f.overloadSecs += dt

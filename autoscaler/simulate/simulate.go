@@ -56,6 +56,11 @@ type Result struct {
 	Policy string `json:"policy"`
 	// PodHours is the pod time paid for, from creation to deletion.
 	PodHours float64 `json:"podHours"`
+	// DrainingPodHours is the part of PodHours paid for pods in tombstone or deletable:
+	// what waiting for players to leave costs (0 for policies that do not drain).
+	DrainingPodHours float64 `json:"drainingPodHours"`
+	// StartingPodHours is the part paid for pods not Ready yet.
+	StartingPodHours float64 `json:"startingPodHours"`
 	// OracleRatio is PodHours divided by the oracle's.
 	OracleRatio float64 `json:"oracleRatio"`
 	// TargetRatio is PodHours divided by the oracle-at-target's: the cost of control
@@ -212,6 +217,7 @@ func initialPods(w *workload, spec *v1alpha1.ScalingPolicySpec, p Profile) int {
 func (f *fleet) result(name string) Result {
 	r := Result{
 		Policy: name, PodHours: f.podSeconds / 3600, OverloadSeconds: f.overloadSecs,
+		DrainingPodHours: f.drainingSecs / 3600, StartingPodHours: f.startingSecs / 3600,
 		RejectedStreams: f.rejected, EvictedStreams: f.evicted, LostStreams: f.lost,
 		TombstonedPods: f.tombstoned, RevivedPods: f.revived,
 		ScaleEvents: f.scaleEvents, PeakPods: f.peakPods, Series: f.series,

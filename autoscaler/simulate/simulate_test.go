@@ -79,6 +79,12 @@ func TestReactiveNeverCutsAStreamWhileHPADoes(t *testing.T) {
 	if r[PolicyReactive].RevivedPods == 0 {
 		t.Errorf("the second rise should revive draining pods before creating new ones: %+v", r[PolicyReactive])
 	}
+	if re := r[PolicyReactive]; re.DrainingPodHours <= 0 || re.StartingPodHours <= 0 || re.DrainingPodHours+re.StartingPodHours >= re.PodHours {
+		t.Errorf("reactive pays %.2f pod-hours, %.2f of them draining and %.2f starting: want both parts, and less than the whole", re.PodHours, re.DrainingPodHours, re.StartingPodHours)
+	}
+	if h := r[PolicyHPA]; h.DrainingPodHours != 0 || h.StartingPodHours <= 0 {
+		t.Errorf("hpa drains nothing and starts pods: %.2f draining, %.2f starting pod-hours", h.DrainingPodHours, h.StartingPodHours)
+	}
 	if r[PolicyHPA].LostStreams == 0 {
 		t.Errorf("hpa's scale-in after the surge deletes pods with streams; it reported none lost: %+v", r[PolicyHPA])
 	}
@@ -110,6 +116,13 @@ func TestAShortDrainTimeoutEvictsInsteadOfWaiting(t *testing.T) {
 	}
 	if s.PodHours >= l.PodHours {
 		t.Errorf("evicting early should free pods sooner: %.1f vs %.1f pod-hours", s.PodHours, l.PodHours)
+	}
+	// The whole difference is draining time: the pods serve and start alike.
+	if s.DrainingPodHours <= 0 || s.DrainingPodHours >= l.DrainingPodHours {
+		t.Errorf("draining pod-hours: 2m drain %.2f, 6h drain %.2f; want some, and fewer with the shorter drain", s.DrainingPodHours, l.DrainingPodHours)
+	}
+	if diff, drain := l.PodHours-s.PodHours, l.DrainingPodHours-s.DrainingPodHours; math.Abs(diff-drain) > 0.05*diff {
+		t.Errorf("the longer drain costs %.2f more pod-hours, of which %.2f draining: want nearly all", diff, drain)
 	}
 	if s.LostStreams != 0 || l.LostStreams != 0 {
 		t.Errorf("eviction is not loss: lost %d and %d", s.LostStreams, l.LostStreams)

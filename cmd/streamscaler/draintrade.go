@@ -25,6 +25,7 @@ type drainRow struct {
 	DrainTimeout    string        `json:"drainTimeout"`
 	Policy          string        `json:"policy"`
 	PodHours        float64       `json:"podHours"`
+	DrainingHours   float64       `json:"drainingPodHours"` // the part paid for draining pods
 	HPAPodHours     float64       `json:"hpaPodHours"`
 	HPARatio        float64       `json:"hpaRatio"`        // pod-hours over the matched hpa's
 	EvictedStreams  int64         `json:"evictedStreams"`  // kicked at the drain timeout
@@ -88,7 +89,7 @@ func runDrainTrade(out io.Writer, fl simulateFlags, rp *replay) error {
 			if r.Policy != simulate.PolicyReactive && r.Policy != simulate.PolicyPredictive {
 				continue
 			}
-			row := drainRow{DrainTimeout: shortDuration(d), timeout: d, Policy: r.Policy, PodHours: r.PodHours, HPAPodHours: hpa.PodHours,
+			row := drainRow{DrainTimeout: shortDuration(d), timeout: d, Policy: r.Policy, PodHours: r.PodHours, DrainingHours: r.DrainingPodHours, HPAPodHours: hpa.PodHours,
 				EvictedStreams: r.EvictedStreams, OverloadSeconds: r.OverloadSeconds, LostStreams: r.LostStreams}
 			if hpa.PodHours > 0 {
 				row.HPARatio = r.PodHours / hpa.PodHours
@@ -115,9 +116,9 @@ func runDrainTrade(out io.Writer, fl simulateFlags, rp *replay) error {
 	}
 	fmt.Fprintf(out, "trace %s (%s), %d streams offered; only tombstone.drainTimeout changes between runs\n\n", fl.trace, rp.column, streams)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "drain timeout\tpolicy\tpod-hours\thpa pod-hours\tvs hpa\tevicted\tevicted share\toverload-s\tlost\t")
+	fmt.Fprintln(tw, "drain timeout\tpolicy\tpod-hours\tdraining\thpa pod-hours\tvs hpa\tevicted\tevicted share\toverload-s\tlost\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.3fx\t%d\t%.2f%%\t%.0f\t%d\t\n", r.DrainTimeout, r.Policy, r.PodHours, r.HPAPodHours, r.HPARatio,
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%.3fx\t%d\t%.2f%%\t%.0f\t%d\t\n", r.DrainTimeout, r.Policy, r.PodHours, r.DrainingHours, r.HPAPodHours, r.HPARatio,
 			r.EvictedStreams, 100*r.EvictedShare, r.OverloadSeconds, r.LostStreams)
 	}
 	return tw.Flush()

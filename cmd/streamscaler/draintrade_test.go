@@ -55,9 +55,10 @@ func TestSimulateDrainTimeoutsAreTheirOwnRuns(t *testing.T) {
 		var rep struct {
 			Streams int
 			Results []struct {
-				Policy         string
-				PodHours       float64
-				EvictedStreams int64
+				Policy           string
+				PodHours         float64
+				DrainingPodHours float64
+				EvictedStreams   int64
 			}
 		}
 		if err := json.Unmarshal([]byte(plain), &rep); err != nil {
@@ -73,16 +74,16 @@ func TestSimulateDrainTimeoutsAreTheirOwnRuns(t *testing.T) {
 		hpa := rep.Results[byPolicy["hpa"]].PodHours
 		for _, row := range trade.Rows[2*i : 2*i+2] {
 			want := rep.Results[byPolicy[row.Policy]]
-			if row.PodHours != want.PodHours || row.EvictedStreams != want.EvictedStreams || row.HPAPodHours != hpa {
-				t.Errorf("%s %s: trade row %+v; the plain replay gives %.1f pod-hours, %d evicted, hpa %.1f",
-					d, row.Policy, row, want.PodHours, want.EvictedStreams, hpa)
+			if row.PodHours != want.PodHours || row.DrainingHours != want.DrainingPodHours || row.EvictedStreams != want.EvictedStreams || row.HPAPodHours != hpa {
+				t.Errorf("%s %s: trade row %+v; the plain replay gives %.1f pod-hours (%.1f draining), %d evicted, hpa %.1f",
+					d, row.Policy, row, want.PodHours, want.DrainingPodHours, want.EvictedStreams, hpa)
 			}
 		}
 	}
 	for p := 0; p < 2; p++ {
-		if short, long := trade.Rows[p], trade.Rows[2+p]; !(long.EvictedStreams < short.EvictedStreams) || !(long.PodHours > short.PodHours) {
-			t.Errorf("%s: a 1h drain evicted %d and cost %.1f pod-hours, a 10m one %d and %.1f: want fewer evictions for more pod-hours",
-				short.Policy, long.EvictedStreams, long.PodHours, short.EvictedStreams, short.PodHours)
+		if short, long := trade.Rows[p], trade.Rows[2+p]; !(long.EvictedStreams < short.EvictedStreams) || !(long.PodHours > short.PodHours) || !(long.DrainingHours > short.DrainingHours) {
+			t.Errorf("%s: a 1h drain evicted %d and cost %.1f pod-hours (%.1f draining), a 10m one %d and %.1f (%.1f): want fewer evictions for more pod-hours, more of them draining",
+				short.Policy, long.EvictedStreams, long.PodHours, long.DrainingHours, short.EvictedStreams, short.PodHours, short.DrainingHours)
 		}
 	}
 	f, err := os.Open(plotPath)

@@ -73,6 +73,7 @@ type sweepRow struct {
 	Kind            string  `json:"kind"`
 	Policy          string  `json:"policy"`
 	PodHours        float64 `json:"podHours"`
+	DrainingHours   float64 `json:"drainingPodHours"` // the part paid for pods in tombstone or deletable
 	OracleRatio     float64 `json:"oracleRatio"`
 	OracleRatioSD   float64 `json:"oracleRatioSD"`
 	TargetRatio     float64 `json:"targetRatio"`
@@ -186,9 +187,9 @@ func runSweep(out, progress io.Writer, fl sweepFlags) error {
 	}
 	fmt.Fprintf(out, "%d trace windows x seeds %s, policy %s, dispatch %s; means over the seeds\n\n", len(m.Traces), fl.seeds, fl.policy, dispatch)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "trace\tkind\tpolicy\tpod-hours\tvs oracle (sd)\tvs at-target\tvs hpa\toverload-s\trejected\tevicted\tlost\tscale events\t")
+	fmt.Fprintln(tw, "trace\tkind\tpolicy\tpod-hours\tdraining\tvs oracle (sd)\tvs at-target\tvs hpa\toverload-s\trejected\tevicted\tlost\tscale events\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.2fx (%.3f)\t%.2fx\t%.2fx\t%.0f\t%.0f\t%.2f%%\t%.0f\t%.0f\t\n", r.Trace, r.Kind, r.Policy, r.PodHours,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%.2fx (%.3f)\t%.2fx\t%.2fx\t%.0f\t%.0f\t%.2f%%\t%.0f\t%.0f\t\n", r.Trace, r.Kind, r.Policy, r.PodHours, r.DrainingHours,
 			r.OracleRatio, r.OracleRatioSD, r.TargetRatio, r.HPARatio, r.OverloadSeconds, r.Rejected, 100*r.EvictedShare, r.Lost, r.ScaleEvents)
 	}
 	if err := tw.Flush(); err != nil {
@@ -220,6 +221,7 @@ func sweepRows(t sweepTrace, reps []*simulate.Report) []sweepRow {
 			r, hpa := rep.Results[i], resultOf(rep, simulate.PolicyHPA)
 			n := float64(len(reps))
 			row.PodHours += r.PodHours / n
+			row.DrainingHours += r.DrainingPodHours / n
 			row.OracleRatio += r.OracleRatio / n
 			row.TargetRatio += r.TargetRatio / n
 			if hpa.PodHours > 0 {

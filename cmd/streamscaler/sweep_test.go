@@ -39,8 +39,11 @@ func TestSweepOneWindow(t *testing.T) {
 	var policies []string
 	for _, r := range rep.Rows {
 		policies = append(policies, r.Policy)
-		if r.Policy == "hpa" && r.HPARatio != 1 {
-			t.Errorf("hpa against itself: %gx", r.HPARatio)
+		if r.Policy == "hpa" && (r.HPARatio != 1 || r.DrainingHours != 0) {
+			t.Errorf("hpa against itself: %gx, draining %g pod-hours (it drains nothing)", r.HPARatio, r.DrainingHours)
+		}
+		if r.Policy == "reactive" && !(r.DrainingHours > 0 && r.DrainingHours < r.PodHours) {
+			t.Errorf("reactive: %g of %g pod-hours draining; a day of the World Cup drains some", r.DrainingHours, r.PodHours)
 		}
 		if r.Policy == "oracle-at-target" && r.TargetRatio != 1 {
 			t.Errorf("oracle at target against itself: %gx", r.TargetRatio)
