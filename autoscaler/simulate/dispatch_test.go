@@ -22,6 +22,11 @@ func TestDispatchPrefers(t *testing.T) {
 			t.Errorf("%s: Prefers(%d, %d) = %v, want %v", c.d, c.a, c.b, got, c.want)
 		}
 	}
+	for d, want := range map[Dispatch]bool{DispatchSpread: true, DispatchPacked: true, "": false, "random": false, "Packed": false} {
+		if got := d.Valid(); got != want {
+			t.Errorf("Dispatch(%q).Valid() = %v, want %v", d, got, want)
+		}
+	}
 }
 
 // TestPlaceFollowsTheDispatch: spread puts a new stream on the least-loaded pod, packed on

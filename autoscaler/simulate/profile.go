@@ -70,6 +70,9 @@ const (
 	DispatchPacked Dispatch = "packed"
 )
 
+// Valid reports whether d is one of the dispatches above.
+func (d Dispatch) Valid() bool { return d == DispatchSpread || d == DispatchPacked }
+
 // Prefers reports whether a pod carrying a streams is a better home for a new stream than
 // one carrying b, both below capacity. On a tie neither is preferred, so a caller keeps the
 // first it saw.
@@ -153,7 +156,7 @@ func (p Profile) Validate() error {
 	if p.PodCapacityStreams < 1 || p.PodCapacityStreams > 1e6 {
 		bad("podCapacityStreams", p.PodCapacityStreams, "must be between 1 and 1000000")
 	}
-	if p.Dispatch != DispatchSpread && p.Dispatch != DispatchPacked {
+	if !p.Dispatch.Valid() {
 		bad("dispatch", strconv.Quote(string(p.Dispatch)), fmt.Sprintf("must be %s or %s", DispatchSpread, DispatchPacked))
 	}
 	if p.StartupSeconds < 0 || p.StartupSeconds > 3600 {

@@ -79,8 +79,7 @@ func runSimulate(out io.Writer, fl simulateFlags, changed func(string) bool) err
 
 // parseDispatch reads --dispatch.
 func parseDispatch(s string) (simulate.Dispatch, error) {
-	switch d := simulate.Dispatch(s); d {
-	case simulate.DispatchSpread, simulate.DispatchPacked:
+	if d := simulate.Dispatch(s); d.Valid() {
 		return d, nil
 	}
 	return "", fmt.Errorf("--dispatch %q: want %s or %s", s, simulate.DispatchSpread, simulate.DispatchPacked)

@@ -94,7 +94,7 @@ func New(start time.Time, step time.Duration, sessions []simulate.Session, capac
 	if step <= 0 || capacity <= 0 || streams <= 0 {
 		return nil, fmt.Errorf("configuring the players: step %s, capacity %d and streams %d must be positive", step, capacity, streams)
 	}
-	if dispatch != simulate.DispatchSpread && dispatch != simulate.DispatchPacked {
+	if !dispatch.Valid() {
 		return nil, fmt.Errorf("configuring the players: dispatch %q: want %s or %s", dispatch, simulate.DispatchSpread, simulate.DispatchPacked)
 	}
 	return &Dispatcher{
